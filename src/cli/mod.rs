@@ -1,0 +1,189 @@
+//! The command line of CLI.md: global options, one module per subcommand, and the mapping of
+//! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
+
+// WIP: mod generate;
+mod logging;
+mod schema;
+mod sql;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, closest};
+use crate::output::{Format, OutputOptions};
+use crate::{Error, Result};
+
+/// crmlens: segments, customer value, funnels and reports over Parquet CRM exports.
+#[derive(Debug, Parser)]
+#[command(name = "crmlens", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  crmlens generate --out /tmp/crm --customers 10000 --seed 7
+  crmlens validate --dataset datasets/demo
+  crmlens sql --dataset datasets/demo \"select country, count(*) from customers group by 1\"
+  crmlens schema --format json";
+
+/// Options every command takes.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Configuration TOML [default: ./crmlens.toml if present, else built-in defaults]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dataset directory (overrides the configuration)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+    /// Analysis date YYYY-MM-DD [default: latest order date in the data]
+    #[arg(long, global = true, value_name = "DATE")]
+    pub as_of: Option<NaiveDate>,
+    /// Output format for result tables [default: table on a terminal, csv when piped]
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Write the result to FILE (atomically) instead of stdout
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Row-level scope, e.g. manager=M001
+    #[arg(long, global = true, value_name = "KEY=VALUE")]
+    pub scope: Option<String>,
+    /// Less log output (errors only)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More log output (-v info, -vv debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the canonical tables and columns of the dataset contract
+    Schema(schema::Args),
+    /// Check a dataset against the contract; exit code 1 when there are errors
+    Validate(validate::Args),
+    /// Run SQL over the dataset's tables
+    Sql(sql::Args),
+    #[command(external_subcommand)]
+    Other(Vec<String>),
+}
+
+/// Commands of CLI.md that later capabilities build; until then they say so.
+const PLANNED: &[(&str, &str)] = &[
+    ("features", "the customer feature view"),
+    ("rfm", "RFM scores and segments"),
+    ("abc-xyz", "ABC/XYZ classes"),
+    ("churn", "churn series"),
+    ("cohorts", "retention cohorts"),
+    ("clv", "CLV models"),
+    ("funnel", "funnels"),
+    ("managers", "manager KPIs"),
+    ("plan", "plan vs actual"),
+    ("forecast", "pipeline forecast"),
+    ("campaigns", "campaign effectiveness"),
+    ("sources", "lead-source effectiveness"),
+    ("service", "service figures"),
+    ("segment", "segments"),
+    ("report", "reports"),
+    ("import", "import of raw CRM exports"),
+    ("run", "the nightly job"),
+];
+
+impl GlobalArgs {
+    /// The configuration with the command-line overrides applied.
+    pub fn config(&self) -> Result<Config> {
+        let mut config = Config::discover(self.config.as_deref())?;
+        if let Some(d) = &self.dataset {
+            config.dataset = Some(d.clone());
+        }
+        if let Some(d) = self.as_of {
+            config.as_of = Some(d);
+        }
+        if let Some(scope) = &self.scope {
+            return Err(Error::NotSupported(format!(
+                "--scope {scope}: row-level scope is not built yet (planned with segments)"
+            )));
+        }
+        Ok(config)
+    }
+
+    /// Output options for a result table.
+    pub fn output(&self, max_rows: usize) -> OutputOptions {
+        OutputOptions {
+            format: Format::resolve(self.format, self.output.as_deref()),
+            output: self.output.clone(),
+            max_rows,
+        }
+    }
+}
+
+/// Parses the arguments, runs the command and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.global.quiet, cli.global.verbose);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => report_error(&e),
+    }
+}
+
+fn report_error(e: &Error) -> ExitCode {
+    if is_broken_pipe(e) {
+        // `crmlens sql … | head`: the reader has what it wanted.
+        return ExitCode::SUCCESS;
+    }
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(&format!(": {text}"));
+        }
+        source = s.source();
+    }
+    eprintln!("crmlens: error: {message}");
+    ExitCode::from(e.exit_code())
+}
+
+fn is_broken_pipe(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Runs one parsed command line; `Ok` carries the exit code (validation can fail with 1).
+pub fn run(cli: Cli) -> Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("<tokio runtime>", e))?;
+    match cli.command {
+        Command::Schema(args) => schema::run(&cli.global, args),
+        Command::Validate(args) => runtime.block_on(validate::run(&cli.global, args)),
+        Command::Sql(args) => runtime.block_on(sql::run(&cli.global, args)),
+        Command::Other(words) => Err(unknown_command(&words)),
+    }
+}
+
+fn unknown_command(words: &[String]) -> Error {
+    let name = words.first().map(String::as_str).unwrap_or_default();
+    if let Some((_, what)) = PLANNED.iter().find(|(n, _)| *n == name) {
+        return Error::NotSupported(format!("`crmlens {name}` ({what}) is not built yet in this version"));
+    }
+    let known = ["generate", "schema", "validate", "sql"];
+    let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
+    match closest(name, all) {
+        Some(best) => Error::Usage(format!("unknown command `{name}`, did you mean `{best}`? (see crmlens --help)")),
+        None => Error::Usage(format!("unknown command `{name}` (see crmlens --help)")),
+    }
+}
+
+/// Whether progress bars make sense (stderr is a terminal and not quiet).
+pub fn interactive(global: &GlobalArgs) -> bool {
+    !global.quiet && std::io::stderr().is_terminal()
+}

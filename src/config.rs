@@ -1,0 +1,336 @@
+//! `crmlens.toml`: where the dataset is, the analysis date, currency and time zone, the sales
+//! pipeline, the churn window and the engine's resources. Unknown keys are errors that name the
+//! key and suggest the closest valid one, because a typo'd key silently ignored would change a
+//! figure without anyone noticing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The file name looked for in the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "crmlens.toml";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Dataset directory; relative paths are resolved against the configuration file's folder.
+    pub dataset: Option<PathBuf>,
+    /// Analysis date (inclusive); default: the latest order date in the data.
+    pub as_of: Option<NaiveDate>,
+    /// The dataset's currency (ISO 4217), for labels.
+    pub currency: String,
+    /// Time zone of naive timestamps and of calendar-day arithmetic (IANA name).
+    pub timezone: String,
+    /// Order statuses that count as purchases.
+    pub purchase_statuses: Vec<String>,
+    pub pipeline: PipelineConfig,
+    pub churn: ChurnConfig,
+    pub engine: EngineConfig,
+    /// Raw DataFusion options, keys without the `datafusion.` prefix
+    /// (e.g. `"execution.batch_size" = 8192`).
+    pub datafusion: BTreeMap<String, toml::Value>,
+    /// Where the configuration was read from (not a key).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// The sales pipeline: ordered stages and the terminal "lost" stage.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Stages in order; the last one is the won stage.
+    pub stages: Vec<String>,
+    /// The terminal stage of lost deals (outside the ordered stages).
+    pub lost_stage: String,
+}
+
+/// The churn window.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChurnConfig {
+    /// A customer is active at t if they purchased in (t − inactive_days, t].
+    pub inactive_days: u32,
+}
+
+/// The engine's resources.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// Memory limit for query execution, e.g. "4GB" or "512MB"; unset = no limit.
+    pub memory_limit: Option<String>,
+    /// Where operators spill when over the memory limit; default: the system temp directory.
+    pub spill_dir: Option<PathBuf>,
+    /// Parallelism of query plans; default: the number of CPU cores.
+    pub target_partitions: Option<usize>,
+    /// Rows per record batch; default: DataFusion's 8192.
+    pub batch_size: Option<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            dataset: None,
+            as_of: None,
+            currency: "USD".into(),
+            timezone: "UTC".into(),
+            purchase_statuses: vec!["paid".into()],
+            pipeline: PipelineConfig::default(),
+            churn: ChurnConfig::default(),
+            engine: EngineConfig::default(),
+            datafusion: BTreeMap::new(),
+            source: None,
+        }
+    }
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            stages: ["lead", "qualified", "proposal", "negotiation", "won"]
+                .map(String::from)
+                .to_vec(),
+            lost_stage: "lost".into(),
+        }
+    }
+}
+
+impl Default for ChurnConfig {
+    fn default() -> Self {
+        ChurnConfig { inactive_days: 180 }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            memory_limit: None,
+            spill_dir: None,
+            target_partitions: None,
+            batch_size: None,
+        }
+    }
+}
+
+impl Config {
+    /// Built-in defaults pointing at a dataset directory.
+    pub fn for_dataset(path: impl Into<PathBuf>) -> Self {
+        Config {
+            dataset: Some(path.into()),
+            ..Config::default()
+        }
+    }
+
+    /// Discovery as CLI.md says: the given file, else `./crmlens.toml` if present, else defaults.
+    pub fn discover(explicit: Option<&Path>) -> Result<Config> {
+        match explicit {
+            Some(path) => Config::load(path),
+            None => {
+                let default = Path::new(DEFAULT_CONFIG_FILE);
+                if default.is_file() {
+                    Config::load(default)
+                } else {
+                    Ok(Config::default())
+                }
+            }
+        }
+    }
+
+    /// Reads and checks one configuration file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let mut config = Config::parse(&text).map_err(|message| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        if let Some(dataset) = &config.dataset
+            && dataset.is_relative()
+            && let Some(dir) = path.parent()
+        {
+            config.dataset = Some(dir.join(dataset));
+        }
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses configuration text; the error is a message with the line and a suggestion.
+    pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| describe_toml_error(&e))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks that go beyond types: a usable pipeline, a known time zone, sane numbers.
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.pipeline.stages.len() < 2 {
+            return Err("pipeline.stages: expected at least two stages, e.g. [\"lead\", \"won\"]".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for s in self.pipeline.stages.iter().chain(std::iter::once(&self.pipeline.lost_stage)) {
+            if !seen.insert(s.as_str()) {
+                return Err(format!("pipeline: stage {s:?} appears twice (stages and lost_stage must be distinct)"));
+            }
+        }
+        if self.timezone.parse::<chrono_tz_name::Tz>().is_err() {
+            return Err(format!(
+                "timezone: {:?} is not an IANA time zone name (expected e.g. \"UTC\" or \"Europe/Berlin\")",
+                self.timezone
+            ));
+        }
+        if self.churn.inactive_days == 0 {
+            return Err("churn.inactive_days: expected a positive number of days".into());
+        }
+        if self.purchase_statuses.is_empty() {
+            return Err("purchase_statuses: expected at least one order status, e.g. [\"paid\"]".into());
+        }
+        if let Some(limit) = &self.engine.memory_limit {
+            parse_size(limit).map_err(|e| format!("engine.memory_limit: {e}"))?;
+        }
+        if self.engine.target_partitions == Some(0) || self.engine.batch_size == Some(0) {
+            return Err("engine: target_partitions and batch_size must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// The `[datafusion]` table as `datafusion.*` option strings.
+    pub fn datafusion_options(&self) -> Vec<(String, String)> {
+        self.datafusion
+            .iter()
+            .map(|(k, v)| {
+                let key = if k.starts_with("datafusion.") { k.clone() } else { format!("datafusion.{k}") };
+                let value = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (key, value)
+            })
+            .collect()
+    }
+}
+
+/// Time zone validation without pulling chrono-tz into our own dependencies: DataFusion's
+/// arrow already carries it, and arrow's `Tz` parses IANA names and fixed offsets.
+mod chrono_tz_name {
+    pub use datafusion::arrow::array::timezone::Tz;
+}
+
+/// Turns serde's "unknown field `x`, expected one of `a`, `b`" into a message that also says
+/// "did you mean `a`?", with the line from the TOML parser.
+fn describe_toml_error(e: &toml::de::Error) -> String {
+    let message = e.message().to_string();
+    let location = e.span().map(|s| s.start);
+    let mut out = message.clone();
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((key, expected)) = rest.split_once('`')
+    {
+        let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        out = format!("unknown key `{key}`");
+        if let Some(best) = closest(key, candidates.iter().copied()) {
+            out.push_str(&format!(", did you mean `{best}`?"));
+        }
+        out.push_str(&format!(" (valid keys here: {})", candidates.join(", ")));
+    }
+    match location {
+        Some(_) => format!("{out}\n{e}").trim_end().to_string(),
+        None => out,
+    }
+}
+
+/// The candidate closest to `name` by edit distance, if it is plausibly a typo of it.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Parses "4GB", "512 MiB", "1073741824" into bytes.
+pub fn parse_size(text: &str) -> std::result::Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (expected e.g. \"4GB\", \"512MB\")"))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0_f64.powi(4),
+        other => return Err(format!("unknown size unit {other:?} in {text:?} (expected B, KB, MB, GB or TB)")),
+    };
+    let bytes = number * factor;
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        return Err(format!("{text:?} is not a positive size"));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typo_suggests_closest_key() {
+        let err = Config::parse("[churn]\ninactve_days = 90\n").unwrap_err();
+        assert!(err.contains("unknown key `inactve_days`"), "{err}");
+        assert!(err.contains("did you mean `inactive_days`?"), "{err}");
+        let err = Config::parse("datset = \"x\"\n").unwrap_err();
+        assert!(err.contains("did you mean `dataset`?"), "{err}");
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = Config::parse(
+            r#"
+            dataset = "data"
+            as_of = 2024-06-30
+            currency = "EUR"
+            timezone = "Europe/Berlin"
+            [pipeline]
+            stages = ["lead", "demo", "won"]
+            lost_stage = "lost"
+            [churn]
+            inactive_days = 90
+            [engine]
+            memory_limit = "2GB"
+            target_partitions = 4
+            [datafusion]
+            "execution.parquet.pushdown_filters" = true
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.as_of, NaiveDate::from_ymd_opt(2024, 6, 30));
+        assert_eq!(c.pipeline.stages.len(), 3);
+        assert_eq!(
+            c.datafusion_options(),
+            vec![("datafusion.execution.parquet.pushdown_filters".to_string(), "true".to_string())]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert!(Config::parse("timezone = \"Mars/Olympus\"").unwrap_err().contains("timezone"));
+        assert!(Config::parse("[engine]\nmemory_limit = \"4 parsecs\"").unwrap_err().contains("memory_limit"));
+        assert!(Config::parse("[pipeline]\nstages = [\"won\"]").unwrap_err().contains("at least two"));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4GB"), Ok(4 << 30));
+        assert_eq!(parse_size("512 MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("-1GB").is_err());
+    }
+}

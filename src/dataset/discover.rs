@@ -1,0 +1,234 @@
+//! Finding a dataset's tables on disk: `<table>.parquet` or a folder `<table>/` of Parquet files,
+//! optionally hive-partitioned (`orders/year=2024/part-0.parquet`). Only the file system is read
+//! here; Parquet footers are read by [`check_parquet_file`] and by the engine.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+use serde::Serialize;
+
+use super::schema::tables;
+use crate::{Error, Result};
+
+/// Where one table's data lives.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableSource {
+    /// Table name (the file or folder name without `.parquet`).
+    pub name: String,
+    /// `<table>.parquet` or the `<table>/` folder.
+    pub path: PathBuf,
+    /// Every Parquet file of the table, sorted.
+    pub files: Vec<PathBuf>,
+    /// Hive partition columns, outermost first (empty for a single file or a flat folder).
+    pub partition_columns: Vec<String>,
+    /// Files in the table folder that are not read (not `.parquet`, or hidden).
+    pub ignored_files: Vec<PathBuf>,
+    /// Whether this is a table of the canonical contract (others are registered as extras).
+    pub canonical: bool,
+}
+
+/// A dataset directory and the tables found in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dataset {
+    pub root: PathBuf,
+    /// Tables by name: canonical ones and extra Parquet tables found beside them.
+    pub tables: BTreeMap<String, TableSource>,
+    /// Entries of the dataset directory that are not tables.
+    pub ignored: Vec<PathBuf>,
+}
+
+impl Dataset {
+    /// Lists the tables of a dataset directory. Fails only when the directory itself is
+    /// missing or unreadable or a table is ambiguous; a missing table is for callers to judge.
+    pub fn open(root: &Path) -> Result<Dataset> {
+        let meta = std::fs::metadata(root).map_err(|e| {
+            Error::Usage(format!(
+                "dataset directory {} does not exist or cannot be read ({e}); pass --dataset DIR or set `dataset` in crmlens.toml",
+                root.display()
+            ))
+        })?;
+        if !meta.is_dir() {
+            return Err(Error::Usage(format!(
+                "dataset {} is a file, expected a directory holding <table>.parquet files or <table>/ folders",
+                root.display()
+            )));
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(root)
+            .map_err(|e| Error::io(root, e))?
+            .map(|e| e.map(|e| e.path()).map_err(|err| Error::io(root, err)))
+            .collect::<Result<_>>()?;
+        entries.sort();
+
+        let mut found: BTreeMap<String, TableSource> = BTreeMap::new();
+        let mut ignored = Vec::new();
+        for path in entries {
+            let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if is_hidden(&file_name) {
+                continue;
+            }
+            let source = if path.is_dir() {
+                table_from_dir(&path, &file_name)?
+            } else if let Some(stem) = parquet_stem(&file_name) {
+                Some(TableSource {
+                    name: stem.to_string(),
+                    path: path.clone(),
+                    files: vec![path.clone()],
+                    partition_columns: vec![],
+                    ignored_files: vec![],
+                    canonical: false,
+                })
+            } else {
+                None
+            };
+            let Some(mut source) = source else {
+                ignored.push(path);
+                continue;
+            };
+            source.canonical = tables().iter().any(|t| t.name == source.name);
+            if let Some(previous) = found.get(&source.name) {
+                return Err(Error::dataset(
+                    root,
+                    format!(
+                        "table `{}` is ambiguous: both {} and {} exist; keep one",
+                        source.name,
+                        previous.path.display(),
+                        source.path.display()
+                    ),
+                ));
+            }
+            found.insert(source.name.clone(), source);
+        }
+        Ok(Dataset {
+            root: root.to_path_buf(),
+            tables: found,
+            ignored,
+        })
+    }
+
+    /// The table of that name, if the dataset has it.
+    pub fn table(&self, name: &str) -> Option<&TableSource> {
+        self.tables.get(name)
+    }
+
+    /// Names of the required canonical tables that are missing.
+    pub fn missing_required(&self) -> Vec<&'static str> {
+        tables()
+            .iter()
+            .filter(|t| t.required && !self.tables.contains_key(t.name))
+            .map(|t| t.name)
+            .collect()
+    }
+}
+
+fn is_hidden(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('_')
+}
+
+fn parquet_stem(file_name: &str) -> Option<&str> {
+    let lower = file_name.to_ascii_lowercase();
+    lower
+        .ends_with(".parquet")
+        .then(|| &file_name[..file_name.len() - ".parquet".len()])
+        .filter(|s| !s.is_empty())
+}
+
+/// A folder is a table when it holds Parquet files (at any depth, for hive partitions).
+fn table_from_dir(dir: &Path, name: &str) -> Result<Option<TableSource>> {
+    let mut files = Vec::new();
+    let mut ignored_files = Vec::new();
+    walk(dir, &mut files, &mut ignored_files)?;
+    if files.is_empty() {
+        return Ok(None);
+    }
+    files.sort();
+    let mut partition_columns: Option<Vec<String>> = None;
+    for f in &files {
+        let rel = f.strip_prefix(dir).unwrap_or(f);
+        let keys: Vec<String> = rel
+            .parent()
+            .into_iter()
+            .flat_map(|p| p.components())
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .map(|segment| match segment.split_once('=') {
+                Some((k, _)) if !k.is_empty() => Ok(k.to_string()),
+                _ => Err(segment),
+            })
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|segment| {
+                Error::dataset(
+                    dir,
+                    format!(
+                        "{}: sub-folder `{segment}` is not a hive partition (expected `column=value`)",
+                        f.display()
+                    ),
+                )
+            })?;
+        match &partition_columns {
+            None => partition_columns = Some(keys),
+            Some(expected) if *expected != keys => {
+                return Err(Error::dataset(
+                    dir,
+                    format!(
+                        "{}: partition columns [{}] differ from [{}] of the other files in the table",
+                        f.display(),
+                        keys.join(", "),
+                        expected.join(", ")
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Some(TableSource {
+        name: name.to_string(),
+        path: dir.to_path_buf(),
+        files,
+        partition_columns: partition_columns.unwrap_or_default(),
+        ignored_files,
+        canonical: false,
+    }))
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, ignored: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if path.is_dir() {
+            if !is_hidden(&name) {
+                walk(&path, files, ignored)?;
+            }
+        } else if !is_hidden(&name) && parquet_stem(&name).is_some() {
+            files.push(path);
+        } else {
+            ignored.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Facts read from one Parquet file's footer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParquetFileInfo {
+    pub rows: i64,
+    pub row_groups: usize,
+    pub bytes: u64,
+}
+
+/// Reads a Parquet file's footer; the error message says what is wrong with the file
+/// (truncated, not Parquet at all, …) so that callers can report it as a finding.
+pub fn check_parquet_file(path: &Path) -> std::result::Result<ParquetFileInfo, String> {
+    let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if bytes < 12 {
+        return Err(format!("not a Parquet file: only {bytes} bytes"));
+    }
+    let reader = SerializedFileReader::new(file).map_err(|e| format!("not a readable Parquet file ({e})"))?;
+    let meta = reader.metadata();
+    Ok(ParquetFileInfo {
+        rows: meta.file_metadata().num_rows(),
+        row_groups: meta.num_row_groups(),
+        bytes,
+    })
+}

@@ -1,0 +1,137 @@
+//! Registering a dataset's tables in a session, checking them against the contract, and
+//! turning DataFusion's SQL errors into messages that list the names a user can use.
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::common::TableReference;
+
+use chrono::NaiveDate;
+
+use crate::config::closest;
+use crate::dataset::discover::check_parquet_file;
+use crate::dataset::schema::{table_spec, type_name};
+use crate::dataset::TableSource;
+use crate::{Error, Result};
+
+/// Registers one table. A file that cannot be read is named in the error; with `check`, a
+/// canonical column of a type the contract does not accept is an error too.
+pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool) -> Result<()> {
+    let path = source.path.to_str().ok_or_else(|| {
+        Error::dataset(&source.path, "the path is not valid UTF-8; rename the file or folder")
+    })?;
+    let options = ParquetReadOptions {
+        // Hive partition values are read as text: the contract never partitions on a
+        // column whose type matters, and text is what every partition value can be.
+        table_partition_cols: source
+            .partition_columns
+            .iter()
+            .map(|c| (c.clone(), DataType::Utf8))
+            .collect(),
+        ..Default::default()
+    };
+    let name = TableReference::bare(source.name.as_str());
+    if let Err(e) = ctx.register_parquet(name.clone(), path, options).await {
+        for file in &source.files {
+            if let Err(problem) = check_parquet_file(file) {
+                return Err(Error::dataset(
+                    file,
+                    format!("table `{}`: {problem}; run `crmlens validate` for every finding", source.name),
+                ));
+            }
+        }
+        return Err(Error::dataset(&source.path, format!("table `{}` cannot be read: {e}", source.name)));
+    }
+    if check && let Some(spec) = table_spec(&source.name) {
+        let provider = ctx.table_provider(name).await?;
+        let schema = provider.schema();
+        for column in &spec.columns {
+            if let Ok(field) = schema.field_with_name(column.name)
+                && !column.kind.accepts(field.data_type())
+            {
+                return Err(Error::dataset(
+                    &source.path,
+                    format!(
+                        "table `{}`, column `{}`: found {}, expected {}",
+                        source.name,
+                        column.name,
+                        type_name(field.data_type()),
+                        column.kind.accepted()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds what DataFusion's message lacks: for an unknown table, the tables there are and the
+/// closest one. (For an unknown column DataFusion already lists the valid fields.)
+pub fn explain_sql_error(ctx: &SessionContext, e: DataFusionError) -> Error {
+    let root = e.find_root();
+    match root {
+        DataFusionError::Plan(msg) if msg.starts_with("table '") && msg.ends_with("' not found") => {
+            let wanted = msg["table '".len()..msg.len() - "' not found".len()].to_string();
+            let short = wanted.rsplit('.').next().unwrap_or(&wanted).to_string();
+            let names = table_names(ctx);
+            let mut out = format!("unknown table `{short}`");
+            if let Some(best) = closest(&short, names.iter().map(String::as_str)) {
+                out.push_str(&format!(", did you mean `{best}`?"));
+            }
+            out.push_str(&format!("\navailable tables: {}", names.join(", ")));
+            Error::Query(out)
+        }
+        DataFusionError::SQL(..) | DataFusionError::Plan(_) | DataFusionError::SchemaError(..) => {
+            Error::Query(root.to_string())
+        }
+        _ => Error::DataFusion(e),
+    }
+}
+
+/// The tables and views a query can name, sorted.
+pub fn table_names(ctx: &SessionContext) -> Vec<String> {
+    let mut names: Vec<String> = ctx
+        .catalog("datafusion")
+        .and_then(|c| c.schema("public"))
+        .map(|s| s.table_names())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The calendar date, in the dataset time zone, of the latest value of a timestamp column.
+pub async fn latest_date(ctx: &SessionContext, table: &str, column: &str, timezone: &str) -> Result<NaiveDate> {
+    let sql = format!("select max(\"{column}\") from \"{table}\"");
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let array = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .map(|b| b.column(0).clone())
+        .ok_or_else(|| Error::Query(format!("{table}.{column}: no rows")))?;
+    if array.is_null(0) {
+        return Err(Error::Query(format!(
+            "cannot take as_of from {table}.{column}: the table has no rows; pass --as-of DATE"
+        )));
+    }
+    let DataType::Timestamp(unit, tz) = array.data_type() else {
+        return Err(Error::Query(format!("{table}.{column} is not a timestamp")));
+    };
+    let raw = match unit {
+        TimeUnit::Second => array.as_primitive::<datafusion::arrow::datatypes::TimestampSecondType>().value(0) * 1_000_000,
+        TimeUnit::Millisecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>().value(0) * 1_000,
+        TimeUnit::Microsecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>().value(0),
+        TimeUnit::Nanosecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>().value(0) / 1_000,
+    };
+    let utc = chrono::DateTime::from_timestamp_micros(raw)
+        .ok_or_else(|| Error::Query(format!("{table}.{column}: timestamp {raw} out of range")))?;
+    // A zoned timestamp is an instant: its calendar date is the one in the dataset zone.
+    // A naive one is already wall-clock time in the dataset zone.
+    if tz.is_none() {
+        return Ok(utc.naive_utc().date());
+    }
+    let zone: datafusion::arrow::array::timezone::Tz = timezone
+        .parse()
+        .map_err(|e| Error::Usage(format!("timezone {timezone:?}: {e}")))?;
+    Ok(utc.with_timezone(&zone).date_naive())
+}

@@ -1,0 +1,105 @@
+//! The library's one error type. Every variant says what was at fault and what was expected,
+//! and maps to one of the exit codes of the CLI contract (`exit_code`).
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+
+/// Result with the crmlens [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in crmlens.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration file or a command-line option is wrong (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+
+    /// The configuration file could not be read or parsed (exit code 2).
+    #[error("configuration {path}: {message}")]
+    Config { path: PathBuf, message: String },
+
+    /// The dataset does not meet the contract (missing table, wrong column type, …) (exit code 1).
+    #[error("dataset {path}: {message}")]
+    Dataset { path: PathBuf, message: String },
+
+    /// A query or a definition is wrong: SQL syntax, unknown column or table (exit code 1).
+    #[error("{0}")]
+    Query(String),
+
+    /// An error from the DataFusion engine while running a query.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+
+    /// An error from Arrow (exit code 3 unless it is about the data).
+    #[error(transparent)]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+
+    /// An error from the Parquet reader or writer.
+    #[error(transparent)]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+
+    /// Reading or writing a file failed (exit code 3).
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A feature that is planned but not built yet (exit code 2).
+    #[error("not yet supported: {0}")]
+    NotSupported(String),
+}
+
+impl Error {
+    /// Shorthand for an I/O error that names its file.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for a dataset error.
+    pub fn dataset(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Dataset {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The exit code of the CLI contract: 1 data or definition wrong, 2 usage, 3 internal or I/O.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::Config { .. } | Error::NotSupported(_) => 2,
+            Error::Dataset { .. } | Error::Query(_) => 1,
+            Error::Parquet(_) => 1,
+            Error::Io { .. } => 3,
+            Error::Arrow(_) => 3,
+            Error::DataFusion(e) => datafusion_exit_code(e),
+        }
+    }
+}
+
+fn datafusion_exit_code(e: &DataFusionError) -> u8 {
+    match e.find_root() {
+        DataFusionError::SQL(..)
+        | DataFusionError::Plan(_)
+        | DataFusionError::SchemaError(..)
+        | DataFusionError::NotImplemented(_)
+        | DataFusionError::Execution(_)
+        | DataFusionError::ParquetError(_) => 1,
+        DataFusionError::Context(_, inner) => datafusion_exit_code(inner),
+        _ => 3,
+    }
+}
+
+impl From<Error> for DataFusionError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::DataFusion(e) => e,
+            other => DataFusionError::External(Box::new(other)),
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! Writing result tables as CLI.md says: a table for people (with the row count and a notice
+//! when rows were cut), CSV, JSON (one array of row objects; dates `YYYY-MM-DD`, timestamps
+//! RFC 3339, numbers as numbers) or Parquet. Files are written atomically: to a temporary file
+//! in the target's folder, renamed into place only when everything was written.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+
+use crate::{Error, Result};
+
+mod json;
+
+pub use json::cell_to_json;
+
+/// How a result table is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Aligned text for people.
+    Table,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON array of row objects (or one object for a single result).
+    Json,
+    /// A Parquet file (needs --output or a redirected stdout).
+    Parquet,
+}
+
+impl Format {
+    /// The format for a destination when the user gave none: from the output file's extension,
+    /// else `table` on a terminal and `csv` when piped.
+    pub fn resolve(explicit: Option<Format>, output: Option<&Path>) -> Format {
+        if let Some(f) = explicit {
+            return f;
+        }
+        if let Some(ext) = output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+            match ext.to_ascii_lowercase().as_str() {
+                "csv" => return Format::Csv,
+                "json" => return Format::Json,
+                "parquet" | "pq" => return Format::Parquet,
+                _ => {}
+            }
+        }
+        if output.is_none() && std::io::stdout().is_terminal() {
+            Format::Table
+        } else if output.is_some() {
+            Format::Table
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+/// Where and how to write one result.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub format: Format,
+    /// A file to write atomically; `None` = stdout.
+    pub output: Option<PathBuf>,
+    /// Rows shown by the table format on stdout before the rest is only counted.
+    pub max_rows: usize,
+}
+
+impl OutputOptions {
+    pub fn stdout(format: Format) -> Self {
+        OutputOptions {
+            format,
+            output: None,
+            max_rows: 50,
+        }
+    }
+}
+
+/// A file that appears at its path only when [`AtomicFile::commit`] is called; dropped
+/// uncommitted, it leaves no trace.
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: tempfile::NamedTempFile,
+}
+
+impl AtomicFile {
+    pub fn create(target: &Path) -> Result<AtomicFile> {
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::io(
+                target,
+                std::io::Error::new(std::io::ErrorKind::NotFound, format!("folder {} does not exist", dir.display())),
+            ));
+        }
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io(&dir, e))?;
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temp,
+        })
+    }
+
+    pub fn file(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Flushes to disk and renames into place.
+    pub fn commit(self) -> Result<()> {
+        self.temp.as_file().sync_all().map_err(|e| Error::io(&self.target, e))?;
+        let target = self.target;
+        self.temp.persist(&target).map_err(|e| Error::io(&target, e.error))?;
+        Ok(())
+    }
+}
+
+/// Writes bytes to a file atomically.
+pub fn write_file_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = AtomicFile::create(target)?;
+    file.file().write_all(bytes).map_err(|e| Error::io(target, e))?;
+    file.commit()
+}
+
+/// Runs a DataFrame and writes its rows; returns the number of rows.
+pub async fn write_dataframe(df: datafusion::dataframe::DataFrame, options: &OutputOptions) -> Result<u64> {
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let mut stream = df.execute_stream().await?;
+    let mut sink = Sink::open(schema, options)?;
+    while let Some(batch) = stream.next().await {
+        sink.write(&batch?)?;
+    }
+    sink.finish()
+}
+
+/// Writes already collected batches; returns the number of rows.
+pub fn write_batches(schema: SchemaRef, batches: &[RecordBatch], options: &OutputOptions) -> Result<u64> {
+    let mut sink = Sink::open(schema, options)?;
+    for b in batches {
+        sink.write(b)?;
+    }
+    sink.finish()
+}
+
+/// Writes one JSON object (a single result such as a run summary), atomically to a file or to
+/// stdout.
+pub fn write_json_object<T: Serialize>(value: &T, output: Option<&Path>) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| Error::Usage(format!("cannot encode JSON: {e}")))?;
+    text.push('\n');
+    match output {
+        Some(path) => write_file_atomic(path, text.as_bytes()),
+        None => write_stdout(text.as_bytes()),
+    }
+}
+
+/// Writes to stdout; a closed pipe surfaces as an I/O error the binary treats as success.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+enum Dest {
+    Stdout(BufWriter<std::io::Stdout>),
+    File(Box<AtomicFile>),
+}
+
+impl Dest {
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Dest::Stdout(w) => w,
+            Dest::File(f) => f.file(),
+        }
+    }
+
+    fn name(&self) -> PathBuf {
+        match self {
+            Dest::Stdout(_) => PathBuf::from("<stdout>"),
+            Dest::File(f) => f.target.clone(),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Dest::Stdout(mut w) => w.flush().map_err(|e| Error::io("<stdout>", e)),
+            Dest::File(f) => f.commit(),
+        }
+    }
+}
+
+enum Writer {
+    Table { shown: Vec<RecordBatch>, limit: Option<usize> },
+    Csv { header_written: bool },
+    Json { first: bool },
+    Parquet(Box<ArrowWriter<Vec<u8>>>),
+}
+
+struct Sink {
+    schema: SchemaRef,
+    dest: Dest,
+    writer: Writer,
+    rows: u64,
+}
+
+impl Sink {
+    fn open(schema: SchemaRef, options: &OutputOptions) -> Result<Sink> {
+        let to_terminal = options.output.is_none() && std::io::stdout().is_terminal();
+        if options.format == Format::Parquet && to_terminal {
+            return Err(Error::Usage(
+                "--format parquet writes binary data: give --output FILE or redirect stdout".into(),
+            ));
+        }
+        let dest = match &options.output {
+            Some(path) => Dest::File(Box::new(AtomicFile::create(path)?)),
+            None => Dest::Stdout(BufWriter::new(std::io::stdout())),
+        };
+        let writer = match options.format {
+            Format::Table => Writer::Table {
+                shown: vec![],
+                limit: options.output.is_none().then_some(options.max_rows),
+            },
+            Format::Csv => {
+                check_csv_types(&schema)?;
+                Writer::Csv { header_written: false }
+            }
+            Format::Json => Writer::Json { first: true },
+            Format::Parquet => {
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                    .build();
+                // Parquet is buffered in memory per row group and streamed out as row groups
+                // close, so memory stays bounded by the row group size.
+                Writer::Parquet(Box::new(ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?))
+            }
+        };
+        let mut sink = Sink {
+            schema,
+            dest,
+            writer,
+            rows: 0,
+        };
+        if let Writer::Json { .. } = sink.writer {
+            sink.put(b"[")?;
+        }
+        Ok(sink)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        let name = self.dest.name();
+        self.dest.writer().write_all(bytes).map_err(|e| Error::io(name, e))
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let n = batch.num_rows();
+        match &mut self.writer {
+            Writer::Table { shown, limit } => {
+                let have: usize = shown.iter().map(|b| b.num_rows()).sum();
+                let room = limit.map_or(n, |l| l.saturating_sub(have).min(n));
+                if room > 0 {
+                    shown.push(batch.slice(0, room));
+                }
+            }
+            Writer::Csv { header_written } => {
+                let header = !*header_written;
+                *header_written = true;
+                let mut buf = Vec::new();
+                {
+                    let mut w = csv_writer(&mut buf, header);
+                    w.write(batch)?;
+                }
+                self.put(&buf)?;
+            }
+            Writer::Json { first } => {
+                let mut buf = Vec::new();
+                for row in 0..n {
+                    if !*first {
+                        buf.push(b',');
+                    }
+                    *first = false;
+                    buf.push(b'\n');
+                    let obj = row_to_json(batch, row)?;
+                    serde_json::to_writer(&mut buf, &obj).map_err(|e| Error::Usage(e.to_string()))?;
+                }
+                self.put(&buf)?;
+            }
+            Writer::Parquet(w) => {
+                w.write(batch)?;
+                let bytes = std::mem::take(w.inner_mut());
+                if !bytes.is_empty() {
+                    self.put(&bytes)?;
+                }
+            }
+        }
+        self.rows += n as u64;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64> {
+        let rows = self.rows;
+        match std::mem::replace(&mut self.writer, Writer::Json { first: true }) {
+            Writer::Table { shown, limit } => {
+                let text = datafusion::arrow::util::pretty::pretty_format_batches(&shown)?.to_string();
+                let shown_rows: usize = shown.iter().map(|b| b.num_rows()).sum();
+                let mut out = if shown.is_empty() {
+                    header_only(&self.schema)
+                } else {
+                    text
+                };
+                out.push('\n');
+                let plural = if rows == 1 { "" } else { "s" };
+                match limit {
+                    Some(_) if (shown_rows as u64) < rows => out.push_str(&format!(
+                        "{rows} row{plural} (first {shown_rows} shown; use --max-rows N, --format csv or --output FILE for all)\n"
+                    )),
+                    _ => out.push_str(&format!("{rows} row{plural}\n")),
+                }
+                self.put(out.as_bytes())?;
+            }
+            Writer::Csv { header_written } => {
+                if !header_written {
+                    let mut buf = Vec::new();
+                    csv_writer(&mut buf, true).write(&RecordBatch::new_empty(self.schema.clone()))?;
+                    self.put(&buf)?;
+                }
+            }
+            Writer::Json { first } => {
+                self.put(if first { b"]\n" } else { b"\n]\n" })?;
+            }
+            Writer::Parquet(w) => {
+                let bytes = w.into_inner()?;
+                self.put(&bytes)?;
+            }
+        }
+        self.dest.finish()?;
+        Ok(rows)
+    }
+}
+
+fn header_only(schema: &SchemaRef) -> String {
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let line = names.join(" | ");
+    format!("{line}\n{}", "-".repeat(line.chars().count()))
+}
+
+fn csv_writer<W: Write>(w: W, header: bool) -> datafusion::arrow::csv::Writer<W> {
+    datafusion::arrow::csv::WriterBuilder::new()
+        .with_header(header)
+        .with_date_format("%Y-%m-%d".into())
+        .with_datetime_format("%Y-%m-%dT%H:%M:%S%.f".into())
+        .with_timestamp_format("%Y-%m-%dT%H:%M:%S%.f".into())
+        .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%S%.f%:z".into())
+        .build(w)
+}
+
+fn check_csv_types(schema: &SchemaRef) -> Result<()> {
+    for f in schema.fields() {
+        if matches!(
+            f.data_type(),
+            DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) | DataType::Struct(_) | DataType::Map(..)
+        ) {
+            return Err(Error::Usage(format!(
+                "column `{}` is {}, which CSV cannot hold; use --format json or parquet",
+                f.name(),
+                f.data_type()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn row_to_json(batch: &RecordBatch, row: usize) -> Result<Value> {
+    let mut obj = Map::with_capacity(batch.num_columns());
+    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        obj.insert(field.name().clone(), cell_to_json(col, row)?);
+    }
+    Ok(Value::Object(obj))
+}
+
+/// Formats a cell with Arrow's display rules, for types without a JSON mapping of their own.
+fn display_cell(array: &ArrayRef, row: usize) -> Result<String> {
+    let opts = FormatOptions::default();
+    let f = ArrayFormatter::try_new(array.as_ref(), &opts)?;
+    Ok(f.value(row).to_string())
+}
+
+fn float(v: f64) -> Value {
+    Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null)
+}
+
+fn timestamp_micros(array: &ArrayRef, unit: TimeUnit, row: usize) -> i64 {
+    use datafusion::arrow::datatypes::*;
+    match unit {
+        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row).saturating_mul(1_000_000),
+        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row).saturating_mul(1_000),
+        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
+        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row) / 1_000,
+    }
+}
