@@ -76,7 +76,7 @@ impl Error {
             Error::Dataset { .. } | Error::Query(_) => 1,
             Error::Parquet(_) => 1,
             Error::Io { .. } => 3,
-            Error::Arrow(_) => 3,
+            Error::Arrow(e) => arrow_exit_code(e),
             Error::DataFusion(e) => datafusion_exit_code(e),
         }
     }
@@ -91,6 +91,18 @@ fn datafusion_exit_code(e: &DataFusionError) -> u8 {
         | DataFusionError::Execution(_)
         | DataFusionError::ParquetError(_) => 1,
         DataFusionError::Context(_, inner) => datafusion_exit_code(inner),
+        DataFusionError::ArrowError(e, _) => arrow_exit_code(e),
+        _ => 3,
+    }
+}
+
+/// Errors about values (a cast that fails, a division by zero) are the data's or the query's
+/// fault; the rest of Arrow's errors are internal.
+fn arrow_exit_code(e: &datafusion::arrow::error::ArrowError) -> u8 {
+    use datafusion::arrow::error::ArrowError::*;
+    match e {
+        CastError(_) | ParseError(_) | ComputeError(_) | DivideByZero | ArithmeticOverflow(_) | InvalidArgumentError(_)
+        | SchemaError(_) => 1,
         _ => 3,
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -205,7 +205,7 @@ enum Writer {
     Table { shown: Vec<RecordBatch>, limit: Option<usize> },
     Csv { header_written: bool },
     Json { first: bool },
-    Parquet(Box<ArrowWriter<Vec<u8>>>),
+    Parquet(Box<ArrowWriter<Vec<u8>>>, SchemaRef),
 }
 
 struct Sink {
@@ -243,7 +243,8 @@ impl Sink {
                     .build();
                 // Parquet is buffered in memory per row group and streamed out as row groups
                 // close, so memory stays bounded by the row group size.
-                Writer::Parquet(Box::new(ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?))
+                let plain = plain_schema(&schema);
+                Writer::Parquet(Box::new(ArrowWriter::try_new(Vec::new(), plain.clone(), Some(props))?), plain)
             }
         };
         let mut sink = Sink {
@@ -296,8 +297,8 @@ impl Sink {
                 }
                 self.put(&buf)?;
             }
-            Writer::Parquet(w) => {
-                w.write(batch)?;
+            Writer::Parquet(w, plain) => {
+                w.write(&to_plain(batch, plain)?)?;
                 let bytes = std::mem::take(w.inner_mut());
                 if !bytes.is_empty() {
                     self.put(&bytes)?;
@@ -339,7 +340,7 @@ impl Sink {
             Writer::Json { first } => {
                 self.put(if first { b"]\n" } else { b"\n]\n" })?;
             }
-            Writer::Parquet(w) => {
+            Writer::Parquet(w, _) => {
                 let bytes = w.into_inner()?;
                 self.put(&bytes)?;
             }
@@ -347,6 +348,40 @@ impl Sink {
         self.dest.finish()?;
         Ok(rows)
     }
+}
+
+/// DataFusion reads strings as utf8 views; exports hold plain utf8 and binary so that every
+/// Parquet reader (older pyarrow, Spark, …) takes them.
+fn plain_schema(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let dt = match f.data_type() {
+                DataType::Utf8View => DataType::Utf8,
+                DataType::BinaryView => DataType::Binary,
+                other => other.clone(),
+            };
+            f.as_ref().clone().with_data_type(dt)
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+fn to_plain(batch: &RecordBatch, plain: &SchemaRef) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(plain.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                datafusion::arrow::compute::cast(c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(plain.clone(), columns)?)
 }
 
 fn header_only(schema: &SchemaRef) -> String {

@@ -48,7 +48,7 @@ impl Engine {
         }
         let ctx = session_context(config)?;
         for source in dataset.tables.values() {
-            tables::register(&ctx, source, true).await?;
+            tables::register(&ctx, source, true, &config.timezone).await?;
         }
         Ok(Engine {
             ctx,

@@ -4,8 +4,13 @@
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::error::DataFusionError;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::catalog::MemorySchemaProvider;
+use datafusion::common::Column;
+use datafusion::logical_expr::{Expr, cast};
+use datafusion::prelude::{ParquetReadOptions, SessionContext, col};
 use datafusion::common::TableReference;
+
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -15,9 +20,18 @@ use crate::dataset::schema::{table_spec, type_name};
 use crate::dataset::TableSource;
 use crate::{Error, Result};
 
+/// The schema holding tables as read from their files when the public table is a view that
+/// normalises them (see [`register`]).
+pub const RAW_SCHEMA: &str = "raw";
+
 /// Registers one table. A file that cannot be read is named in the error; with `check`, a
 /// canonical column of a type the contract does not accept is an error too.
-pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool) -> Result<()> {
+///
+/// Naive timestamps are wall-clock time in the dataset's zone (PRODUCT.md). DataFusion would
+/// read a naive value compared with a zoned one as wall-clock time in *that* zone, so such a
+/// table is registered as `raw.<table>` and the public name is a view that turns each naive
+/// timestamp into a UTC instant. Tables without naive timestamps are registered directly.
+pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool, timezone: &str) -> Result<()> {
     let path = source.path.to_str().ok_or_else(|| {
         Error::dataset(&source.path, "the path is not valid UTF-8; rename the file or folder")
     })?;
@@ -32,7 +46,9 @@ pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool) -
         ..Default::default()
     };
     let name = TableReference::bare(source.name.as_str());
-    if let Err(e) = ctx.register_parquet(name.clone(), path, options).await {
+    let raw_name = TableReference::partial(RAW_SCHEMA, source.name.as_str());
+    ensure_raw_schema(ctx)?;
+    if let Err(e) = ctx.register_parquet(raw_name.clone(), path, options).await {
         for file in &source.files {
             if let Err(problem) = check_parquet_file(file) {
                 return Err(Error::dataset(
@@ -42,6 +58,35 @@ pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool) -
             }
         }
         return Err(Error::dataset(&source.path, format!("table `{}` cannot be read: {e}", source.name)));
+    }
+    let raw = ctx.table(raw_name.clone()).await?;
+    let naive: Vec<&str> = raw
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| matches!(f.data_type(), DataType::Timestamp(_, None)))
+        .map(|f| f.name().as_str())
+        .collect();
+    if naive.is_empty() {
+        if let Some(provider) = ctx.deregister_table(raw_name)? {
+            ctx.register_table(name.clone(), provider)?;
+        }
+    } else {
+        let exprs: Vec<Expr> = raw
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Timestamp(unit, None) => {
+                    let local = DataType::Timestamp(*unit, Some(timezone.into()));
+                    let utc = DataType::Timestamp(*unit, Some("UTC".into()));
+                    cast(cast(col(Column::from_name(f.name())), local), utc).alias(f.name())
+                }
+                _ => col(Column::from_name(f.name())),
+            })
+            .collect();
+        log::debug!("table {}: naive timestamps {naive:?} read as {timezone} time", source.name);
+        ctx.register_table(name.clone(), raw.select(exprs)?.into_view())?;
     }
     if check && let Some(spec) = table_spec(&source.name) {
         let provider = ctx.table_provider(name).await?;
@@ -62,6 +107,16 @@ pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool) -
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+fn ensure_raw_schema(ctx: &SessionContext) -> Result<()> {
+    let catalog = ctx
+        .catalog("datafusion")
+        .ok_or_else(|| Error::Query("the session has no default catalog".into()))?;
+    if catalog.schema(RAW_SCHEMA).is_none() {
+        catalog.register_schema(RAW_SCHEMA, Arc::new(MemorySchemaProvider::new()))?;
     }
     Ok(())
 }

@@ -163,7 +163,7 @@ pub async fn validate(config: &Config) -> Result<Report> {
             }
             continue;
         };
-        let (status, rows) = register_checked(&ctx, source, &mut findings).await;
+        let (status, rows) = register_checked(&ctx, source, &config.timezone, &mut findings).await;
         statuses.push(TableStatus {
             table: spec.name.into(),
             status,
@@ -181,7 +181,7 @@ pub async fn validate(config: &Config) -> Result<Report> {
         }
     }
     for source in dataset.tables.values().filter(|s| !s.canonical) {
-        let (status, rows) = register_checked(&ctx, source, &mut findings).await;
+        let (status, rows) = register_checked(&ctx, source, &config.timezone, &mut findings).await;
         statuses.push(TableStatus {
             table: source.name.clone(),
             status: if status == "ok" { "extra" } else { status },
@@ -226,6 +226,7 @@ pub async fn validate(config: &Config) -> Result<Report> {
 async fn register_checked(
     ctx: &SessionContext,
     source: &super::TableSource,
+    timezone: &str,
     findings: &mut Vec<Finding>,
 ) -> (&'static str, Option<u64>) {
     let mut rows = 0u64;
@@ -261,7 +262,7 @@ async fn register_checked(
             message: "files in the table folder that are not read (not .parquet, or hidden)".into(),
         });
     }
-    if let Err(e) = engine_tables::register(ctx, source, false).await {
+    if let Err(e) = engine_tables::register(ctx, source, false, timezone).await {
         findings.push(Finding {
             severity: Severity::Error,
             table: source.name.clone(),

@@ -1,0 +1,93 @@
+//! Shared helpers: the binary, the demo dataset, temporary copies.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The committed demo dataset.
+pub fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo")
+}
+
+/// The `crmlens` binary, run in `dir` so that no stray crmlens.toml is picked up.
+pub fn crmlens(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("crmlens").expect("binary built");
+    cmd.current_dir(dir);
+    cmd.env_remove("RUST_BACKTRACE");
+    cmd
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Copies a dataset directory (recursively) for tests that damage it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Output of a finished command as text.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("crmlens runs");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"),
+        "crmlens panicked: {}",
+        run.stderr
+    );
+    run
+}
+
+/// Rows and schema of a Parquet file, read with the parquet crate directly (independent of
+/// the engine under test).
+pub fn read_parquet(path: &Path) -> Vec<datafusion::arrow::record_batch::RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+}
+
+/// Total rows of all Parquet files of a table (file or folder), from the footers.
+pub fn parquet_rows(path: &Path) -> i64 {
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    if path.is_dir() {
+        let mut n = 0;
+        for e in std::fs::read_dir(path).unwrap() {
+            n += parquet_rows(&e.unwrap().path());
+        }
+        return n;
+    }
+    if path.extension().is_none_or(|e| e != "parquet") {
+        return 0;
+    }
+    let r = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    r.metadata().file_metadata().num_rows()
+}
+
+/// The path of a table in a dataset directory (`<t>.parquet` or `<t>/`).
+pub fn table_path(dataset: &Path, table: &str) -> PathBuf {
+    let file = dataset.join(format!("{table}.parquet"));
+    if file.exists() { file } else { dataset.join(table) }
+}

@@ -1,0 +1,109 @@
+//! Small hand-made datasets written with arrow directly, so that expectations are computed by
+//! hand and independent of the generator and the engine.
+//!
+//! `variants`: every table column in a non-canonical but accepted physical type (large utf8
+//! ids, dictionary-encoded foreign keys, float64 and decimal(10,3) money, int32 quantities,
+//! naive millisecond and zoned nanosecond timestamps), names in Cyrillic, Arabic and Hebrew.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::*;
+use datafusion::arrow::datatypes::*;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+
+pub fn write(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+fn large(values: &[&str]) -> ArrayRef {
+    Arc::new(LargeStringArray::from(values.to_vec()))
+}
+
+fn text(values: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+fn dict(values: &[&str]) -> ArrayRef {
+    Arc::new(values.iter().copied().collect::<DictionaryArray<Int32Type>>())
+}
+
+/// Milliseconds since the epoch of a UTC wall-clock time.
+fn ms(s: &str) -> i64 {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap().and_utc().timestamp_millis()
+}
+
+pub fn variants(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    write(
+        &dir.join("customers.parquet"),
+        vec![
+            ("customer_id", large(&["C1", "C2", "C3"])),
+            ("kind", dict(&["person", "organization", "person"])),
+            ("name", text(&["Анна Иванова", "شركة النور", "דוד כהן"])),
+            ("country", text(&["RU", "AE", "IL"])),
+            (
+                "created_at",
+                Arc::new(TimestampMillisecondArray::from(vec![
+                    ms("2024-01-01 09:00"),
+                    ms("2024-01-05 12:00"),
+                    ms("2024-02-01 08:30"),
+                ])),
+            ),
+        ],
+    );
+    // Orders in nanoseconds, zoned Europe/Moscow (UTC+3): O4 is 2024-03-31 23:30 in Moscow,
+    // 20:30 UTC. The dictionary-encoded customer_id must still join the large-utf8 key.
+    let ns = |s: &str| ms(s) * 1_000_000;
+    write(
+        &dir.join("orders.parquet"),
+        vec![
+            ("order_id", text(&["O1", "O2", "O3", "O4", "O5"])),
+            ("customer_id", dict(&["C1", "C1", "C2", "C3", "C2"])),
+            (
+                "ordered_at",
+                Arc::new(
+                    TimestampNanosecondArray::from(vec![
+                        ns("2024-03-01 07:00"),
+                        ns("2024-03-15 09:00"),
+                        ns("2024-03-20 10:00"),
+                        ns("2024-03-31 20:30"),
+                        ns("2024-04-01 06:00"),
+                    ])
+                    .with_timezone("Europe/Moscow"),
+                ),
+            ),
+            ("amount", Arc::new(Float64Array::from(vec![100.25, 50.0, 1000.48, 20.0, 300.0]))),
+            ("status", text(&["paid", "paid", "paid", "refunded", "cancelled"])),
+        ],
+    );
+    write(
+        &dir.join("products.parquet"),
+        vec![
+            ("product_id", text(&["P1", "P2"])),
+            ("name", text(&["Чайник", "Kettle"])),
+            ("category", text(&["kitchen", "kitchen"])),
+            (
+                "unit_cost",
+                Arc::new(Decimal128Array::from(vec![12_500, 7_125]).with_precision_and_scale(10, 3).unwrap()),
+            ),
+        ],
+    );
+    write(
+        &dir.join("order_items.parquet"),
+        vec![
+            ("order_id", text(&["O1", "O1", "O3"])),
+            ("product_id", text(&["P1", "P2", "P1"])),
+            ("quantity", Arc::new(Int32Array::from(vec![2, 1, 40]))),
+            (
+                "unit_price",
+                Arc::new(Decimal128Array::from(vec![40_000, 20_250, 25_012]).with_precision_and_scale(10, 3).unwrap()),
+            ),
+        ],
+    );
+}

@@ -1,0 +1,148 @@
+//! sqllogictest over the crmlens session: every `tests/slt/*.slt` file runs against a fresh
+//! engine. The first line `# dataset: NAME` picks the dataset: `demo` (default, the committed
+//! demo) or `variants` (the hand-made fixture of accepted type variants).
+//! `COMPLETE=1 cargo test slt` rewrites the expected results: check the diff by hand.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
+
+use crmlens::config::Config;
+use crmlens::engine::Engine;
+
+struct CrmDb {
+    engine: Engine,
+}
+
+#[derive(Debug)]
+struct SltError(String);
+
+impl std::fmt::Display for SltError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SltError {}
+
+fn column_type(dt: &DataType) -> DefaultColumnType {
+    match dt {
+        d if d.is_integer() => DefaultColumnType::Integer,
+        d if d.is_floating() => DefaultColumnType::FloatingPoint,
+        DataType::Decimal128(..) | DataType::Decimal256(..) => DefaultColumnType::FloatingPoint,
+        _ => DefaultColumnType::Text,
+    }
+}
+
+/// Cells as text: NULL for null, (empty) for the empty string, floats rounded to 10
+/// significant digits so results do not depend on summation order.
+fn cell(array: &ArrayRef, row: usize, fmt: &ArrayFormatter) -> String {
+    if array.is_null(row) {
+        return "NULL".into();
+    }
+    if let Some(f) = array.as_any().downcast_ref::<datafusion::arrow::array::Float64Array>() {
+        let v = f.value(row);
+        return if v == v.trunc() && v.abs() < 1e15 {
+            format!("{v:.1}")
+        } else {
+            format!("{}", format!("{v:.10e}").parse::<f64>().unwrap_or(v))
+        };
+    }
+    let s = fmt.value(row).to_string();
+    if s.is_empty() { "(empty)".into() } else { s }
+}
+
+#[async_trait]
+impl AsyncDB for CrmDb {
+    type Error = SltError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<Self::ColumnType>, Self::Error> {
+        let df = self.engine.sql(sql).await.map_err(|e| SltError(e.to_string()))?;
+        let types = df.schema().fields().iter().map(|f| column_type(f.data_type())).collect();
+        let batches = df.collect().await.map_err(|e| SltError(e.to_string()))?;
+        let opts = FormatOptions::default().with_null("NULL");
+        let mut rows = Vec::new();
+        for b in &batches {
+            let formatters: Vec<ArrayFormatter> =
+                b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap()).collect();
+            for r in 0..b.num_rows() {
+                rows.push(b.columns().iter().zip(&formatters).map(|(c, f)| cell(c, r, f)).collect());
+            }
+        }
+        if sql.trim_start().to_lowercase().starts_with("create") {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        Ok(DBOutput::Rows { types, rows })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "crmlens"
+    }
+}
+
+fn dataset_for(file: &Path, scratch: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(file).unwrap();
+    let name = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# dataset:"))
+        .map(str::trim)
+        .unwrap_or("demo");
+    match name {
+        "demo" => crate::common::demo(),
+        "variants" => {
+            let dir = scratch.join("variants");
+            crate::fixtures::variants(&dir);
+            dir
+        }
+        other => panic!("{}: unknown dataset {other}", file.display()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqllogictest_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .slt files in {}", dir.display());
+    let complete = std::env::var_os("COMPLETE").is_some();
+    let mut failures = Vec::new();
+    for file in &files {
+        let scratch = crate::common::tempdir();
+        let dataset = dataset_for(file, scratch.path());
+        let config = Config::for_dataset(&dataset);
+        let mut runner = sqllogictest::Runner::new(|| {
+            let config = config.clone();
+            async move {
+                let engine = Engine::open(&config).await.map_err(|e| SltError(e.to_string()))?;
+                Ok::<_, SltError>(CrmDb { engine })
+            }
+        });
+        if complete {
+            runner
+                .update_test_file(
+                    file,
+                    " ",
+                    sqllogictest::default_validator,
+                    sqllogictest::default_normalizer,
+                    sqllogictest::default_column_validator,
+                )
+                .await
+                .unwrap();
+        } else if let Err(e) = runner.run_file_async(file).await {
+            failures.push(format!("{}: {e}", file.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{} slt file(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+}
