@@ -1,7 +1,7 @@
 //! The command line of CLI.md: global options, one module per subcommand, and the mapping of
 //! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
 
-// WIP: mod generate;
+mod generate;
 mod logging;
 mod schema;
 mod sql;
@@ -65,6 +65,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a deterministic synthetic CRM dataset (every table of the schema)
+    Generate(generate::Args),
     /// Print the canonical tables and columns of the dataset contract
     Schema(schema::Args),
     /// Check a dataset against the contract; exit code 1 when there are errors
@@ -163,6 +165,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         .build()
         .map_err(|e| Error::io("<tokio runtime>", e))?;
     match cli.command {
+        Command::Generate(args) => generate::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
         Command::Validate(args) => runtime.block_on(validate::run(&cli.global, args)),
         Command::Sql(args) => runtime.block_on(sql::run(&cli.global, args)),
