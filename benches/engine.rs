@@ -20,9 +20,13 @@ fn dataset() -> PathBuf {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/{customers}"));
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/{customers}"));
     if !dir.join("orders").exists() && !dir.join("orders.parquet").exists() {
-        eprintln!("generating {customers} customers into {} (once)", dir.display());
+        eprintln!(
+            "generating {customers} customers into {} (once)",
+            dir.display()
+        );
         let options = GenerateOptions {
             out: dir.clone(),
             customers,

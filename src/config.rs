@@ -58,7 +58,7 @@ pub struct ChurnConfig {
 }
 
 /// The engine's resources.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineConfig {
     /// Memory limit for query execution, e.g. "4GB" or "512MB"; unset = no limit.
@@ -102,17 +102,6 @@ impl Default for PipelineConfig {
 impl Default for ChurnConfig {
     fn default() -> Self {
         ChurnConfig { inactive_days: 180 }
-    }
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            memory_limit: None,
-            spill_dir: None,
-            target_partitions: None,
-            batch_size: None,
-        }
     }
 }
 
@@ -170,12 +159,21 @@ impl Config {
     /// Checks that go beyond types: a usable pipeline, a known time zone, sane numbers.
     fn check(&self) -> std::result::Result<(), String> {
         if self.pipeline.stages.len() < 2 {
-            return Err("pipeline.stages: expected at least two stages, e.g. [\"lead\", \"won\"]".into());
+            return Err(
+                "pipeline.stages: expected at least two stages, e.g. [\"lead\", \"won\"]".into(),
+            );
         }
         let mut seen = std::collections::HashSet::new();
-        for s in self.pipeline.stages.iter().chain(std::iter::once(&self.pipeline.lost_stage)) {
+        for s in self
+            .pipeline
+            .stages
+            .iter()
+            .chain(std::iter::once(&self.pipeline.lost_stage))
+        {
             if !seen.insert(s.as_str()) {
-                return Err(format!("pipeline: stage {s:?} appears twice (stages and lost_stage must be distinct)"));
+                return Err(format!(
+                    "pipeline: stage {s:?} appears twice (stages and lost_stage must be distinct)"
+                ));
             }
         }
         if self.timezone.parse::<chrono_tz_name::Tz>().is_err() {
@@ -188,7 +186,9 @@ impl Config {
             return Err("churn.inactive_days: expected a positive number of days".into());
         }
         if self.purchase_statuses.is_empty() {
-            return Err("purchase_statuses: expected at least one order status, e.g. [\"paid\"]".into());
+            return Err(
+                "purchase_statuses: expected at least one order status, e.g. [\"paid\"]".into(),
+            );
         }
         if let Some(limit) = &self.engine.memory_limit {
             parse_size(limit).map_err(|e| format!("engine.memory_limit: {e}"))?;
@@ -204,7 +204,11 @@ impl Config {
         self.datafusion
             .iter()
             .map(|(k, v)| {
-                let key = if k.starts_with("datafusion.") { k.clone() } else { format!("datafusion.{k}") };
+                let key = if k.starts_with("datafusion.") {
+                    k.clone()
+                } else {
+                    format!("datafusion.{k}")
+                };
                 let value = match v {
                     toml::Value::String(s) => s.clone(),
                     other => other.to_string(),
@@ -257,7 +261,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 /// Parses "4GB", "512 MiB", "1073741824" into bytes.
 pub fn parse_size(text: &str) -> std::result::Result<usize, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let number: f64 = number
         .parse()
@@ -268,7 +274,11 @@ pub fn parse_size(text: &str) -> std::result::Result<usize, String> {
         "m" | "mb" | "mib" => 1024.0 * 1024.0,
         "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
         "t" | "tb" | "tib" => 1024.0_f64.powi(4),
-        other => return Err(format!("unknown size unit {other:?} in {text:?} (expected B, KB, MB, GB or TB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {text:?} (expected B, KB, MB, GB or TB)"
+            ));
+        }
     };
     let bytes = number * factor;
     if !(bytes.is_finite() && bytes >= 1.0) {
@@ -315,15 +325,30 @@ mod tests {
         assert_eq!(c.pipeline.stages.len(), 3);
         assert_eq!(
             c.datafusion_options(),
-            vec![("datafusion.execution.parquet.pushdown_filters".to_string(), "true".to_string())]
+            vec![(
+                "datafusion.execution.parquet.pushdown_filters".to_string(),
+                "true".to_string()
+            )]
         );
     }
 
     #[test]
     fn bad_values_are_named() {
-        assert!(Config::parse("timezone = \"Mars/Olympus\"").unwrap_err().contains("timezone"));
-        assert!(Config::parse("[engine]\nmemory_limit = \"4 parsecs\"").unwrap_err().contains("memory_limit"));
-        assert!(Config::parse("[pipeline]\nstages = [\"won\"]").unwrap_err().contains("at least two"));
+        assert!(
+            Config::parse("timezone = \"Mars/Olympus\"")
+                .unwrap_err()
+                .contains("timezone")
+        );
+        assert!(
+            Config::parse("[engine]\nmemory_limit = \"4 parsecs\"")
+                .unwrap_err()
+                .contains("memory_limit")
+        );
+        assert!(
+            Config::parse("[pipeline]\nstages = [\"won\"]")
+                .unwrap_err()
+                .contains("at least two")
+        );
     }
 
     #[test]

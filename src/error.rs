@@ -101,7 +101,12 @@ fn datafusion_exit_code(e: &DataFusionError) -> u8 {
 fn arrow_exit_code(e: &datafusion::arrow::error::ArrowError) -> u8 {
     use datafusion::arrow::error::ArrowError::*;
     match e {
-        CastError(_) | ParseError(_) | ComputeError(_) | DivideByZero | ArithmeticOverflow(_) | InvalidArgumentError(_)
+        CastError(_)
+        | ParseError(_)
+        | ComputeError(_)
+        | DivideByZero
+        | ArithmeticOverflow(_)
+        | InvalidArgumentError(_)
         | SchemaError(_) => 1,
         _ => 3,
     }

@@ -53,9 +53,7 @@ impl Format {
                 _ => {}
             }
         }
-        if output.is_none() && std::io::stdout().is_terminal() {
-            Format::Table
-        } else if output.is_some() {
+        if output.is_some() || std::io::stdout().is_terminal() {
             Format::Table
         } else {
             Format::Csv
@@ -99,10 +97,16 @@ impl AtomicFile {
         if !dir.is_dir() {
             return Err(Error::io(
                 target,
-                std::io::Error::new(std::io::ErrorKind::NotFound, format!("folder {} does not exist", dir.display())),
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("folder {} does not exist", dir.display()),
+                ),
             ));
         }
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
@@ -120,9 +124,14 @@ impl AtomicFile {
 
     /// Flushes to disk and renames into place.
     pub fn commit(self) -> Result<()> {
-        self.temp.as_file().sync_all().map_err(|e| Error::io(&self.target, e))?;
+        self.temp
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io(&self.target, e))?;
         let target = self.target;
-        self.temp.persist(&target).map_err(|e| Error::io(&target, e.error))?;
+        self.temp
+            .persist(&target)
+            .map_err(|e| Error::io(&target, e.error))?;
         Ok(())
     }
 }
@@ -130,12 +139,17 @@ impl AtomicFile {
 /// Writes bytes to a file atomically.
 pub fn write_file_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = AtomicFile::create(target)?;
-    file.file().write_all(bytes).map_err(|e| Error::io(target, e))?;
+    file.file()
+        .write_all(bytes)
+        .map_err(|e| Error::io(target, e))?;
     file.commit()
 }
 
 /// Runs a DataFrame and writes its rows; returns the number of rows.
-pub async fn write_dataframe(df: datafusion::dataframe::DataFrame, options: &OutputOptions) -> Result<u64> {
+pub async fn write_dataframe(
+    df: datafusion::dataframe::DataFrame,
+    options: &OutputOptions,
+) -> Result<u64> {
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let mut stream = df.execute_stream().await?;
     let mut sink = Sink::open(schema, options)?;
@@ -146,7 +160,11 @@ pub async fn write_dataframe(df: datafusion::dataframe::DataFrame, options: &Out
 }
 
 /// Writes already collected batches; returns the number of rows.
-pub fn write_batches(schema: SchemaRef, batches: &[RecordBatch], options: &OutputOptions) -> Result<u64> {
+pub fn write_batches(
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    options: &OutputOptions,
+) -> Result<u64> {
     let mut sink = Sink::open(schema, options)?;
     for b in batches {
         sink.write(b)?;
@@ -157,7 +175,8 @@ pub fn write_batches(schema: SchemaRef, batches: &[RecordBatch], options: &Outpu
 /// Writes one JSON object (a single result such as a run summary), atomically to a file or to
 /// stdout.
 pub fn write_json_object<T: Serialize>(value: &T, output: Option<&Path>) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| Error::Usage(format!("cannot encode JSON: {e}")))?;
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Usage(format!("cannot encode JSON: {e}")))?;
     text.push('\n');
     match output {
         Some(path) => write_file_atomic(path, text.as_bytes()),
@@ -202,9 +221,16 @@ impl Dest {
 }
 
 enum Writer {
-    Table { shown: Vec<RecordBatch>, limit: Option<usize> },
-    Csv { header_written: bool },
-    Json { first: bool },
+    Table {
+        shown: Vec<RecordBatch>,
+        limit: Option<usize>,
+    },
+    Csv {
+        header_written: bool,
+    },
+    Json {
+        first: bool,
+    },
     Parquet(Box<ArrowWriter<Vec<u8>>>, SchemaRef),
 }
 
@@ -234,7 +260,9 @@ impl Sink {
             },
             Format::Csv => {
                 check_csv_types(&schema)?;
-                Writer::Csv { header_written: false }
+                Writer::Csv {
+                    header_written: false,
+                }
             }
             Format::Json => Writer::Json { first: true },
             Format::Parquet => {
@@ -244,7 +272,14 @@ impl Sink {
                 // Parquet is buffered in memory per row group and streamed out as row groups
                 // close, so memory stays bounded by the row group size.
                 let plain = plain_schema(&schema);
-                Writer::Parquet(Box::new(ArrowWriter::try_new(Vec::new(), plain.clone(), Some(props))?), plain)
+                Writer::Parquet(
+                    Box::new(ArrowWriter::try_new(
+                        Vec::new(),
+                        plain.clone(),
+                        Some(props),
+                    )?),
+                    plain,
+                )
             }
         };
         let mut sink = Sink {
@@ -261,7 +296,10 @@ impl Sink {
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
         let name = self.dest.name();
-        self.dest.writer().write_all(bytes).map_err(|e| Error::io(name, e))
+        self.dest
+            .writer()
+            .write_all(bytes)
+            .map_err(|e| Error::io(name, e))
     }
 
     fn write(&mut self, batch: &RecordBatch) -> Result<()> {
@@ -293,7 +331,8 @@ impl Sink {
                     *first = false;
                     buf.push(b'\n');
                     let obj = row_to_json(batch, row)?;
-                    serde_json::to_writer(&mut buf, &obj).map_err(|e| Error::Usage(e.to_string()))?;
+                    serde_json::to_writer(&mut buf, &obj)
+                        .map_err(|e| Error::Usage(e.to_string()))?;
                 }
                 self.put(&buf)?;
             }
@@ -313,7 +352,8 @@ impl Sink {
         let rows = self.rows;
         match std::mem::replace(&mut self.writer, Writer::Json { first: true }) {
             Writer::Table { shown, limit } => {
-                let text = datafusion::arrow::util::pretty::pretty_format_batches(&shown)?.to_string();
+                let text =
+                    datafusion::arrow::util::pretty::pretty_format_batches(&shown)?.to_string();
                 let shown_rows: usize = shown.iter().map(|b| b.num_rows()).sum();
                 let mut out = if shown.is_empty() {
                     header_only(&self.schema)
@@ -333,7 +373,8 @@ impl Sink {
             Writer::Csv { header_written } => {
                 if !header_written {
                     let mut buf = Vec::new();
-                    csv_writer(&mut buf, true).write(&RecordBatch::new_empty(self.schema.clone()))?;
+                    csv_writer(&mut buf, true)
+                        .write(&RecordBatch::new_empty(self.schema.clone()))?;
                     self.put(&buf)?;
                 }
             }
@@ -404,7 +445,11 @@ fn check_csv_types(schema: &SchemaRef) -> Result<()> {
     for f in schema.fields() {
         if matches!(
             f.data_type(),
-            DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) | DataType::Struct(_) | DataType::Map(..)
+            DataType::List(_)
+                | DataType::LargeList(_)
+                | DataType::FixedSizeList(..)
+                | DataType::Struct(_)
+                | DataType::Map(..)
         ) {
             return Err(Error::Usage(format!(
                 "column `{}` is {}, which CSV cannot hold; use --format json or parquet",
@@ -432,14 +477,22 @@ fn display_cell(array: &ArrayRef, row: usize) -> Result<String> {
 }
 
 fn float(v: f64) -> Value {
-    Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null)
+    Number::from_f64(v)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 fn timestamp_micros(array: &ArrayRef, unit: TimeUnit, row: usize) -> i64 {
     use datafusion::arrow::datatypes::*;
     match unit {
-        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row).saturating_mul(1_000_000),
-        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row).saturating_mul(1_000),
+        TimeUnit::Second => array
+            .as_primitive::<TimestampSecondType>()
+            .value(row)
+            .saturating_mul(1_000_000),
+        TimeUnit::Millisecond => array
+            .as_primitive::<TimestampMillisecondType>()
+            .value(row)
+            .saturating_mul(1_000),
         TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
         TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row) / 1_000,
     }

@@ -61,9 +61,16 @@ pub fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     if global.format == Some(Format::Json) {
         write_json_object(&summary, global.output.as_deref())?;
     } else {
-        let mut text = format!("wrote {} (as_of {})\n", summary.out.display(), summary.as_of);
+        let mut text = format!(
+            "wrote {} (as_of {})\n",
+            summary.out.display(),
+            summary.as_of
+        );
         for (table, rows, bytes) in &summary.tables {
-            text.push_str(&format!("  {table:<20} {rows:>12} rows {:>10.1} MB\n", *bytes as f64 / 1e6));
+            text.push_str(&format!(
+                "  {table:<20} {rows:>12} rows {:>10.1} MB\n",
+                *bytes as f64 / 1e6
+            ));
         }
         write_stdout(text.as_bytes())?;
     }

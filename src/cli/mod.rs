@@ -3,6 +3,7 @@
 
 mod generate;
 mod logging;
+mod run;
 mod schema;
 mod sql;
 mod validate;
@@ -73,6 +74,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Run SQL over the dataset's tables
     Sql(sql::Args),
+    /// The nightly job: validate, then write the results of queries/nightly/*.sql
+    Run(run::Args),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -95,7 +98,6 @@ const PLANNED: &[(&str, &str)] = &[
     ("segment", "segments"),
     ("report", "reports"),
     ("import", "import of raw CRM exports"),
-    ("run", "the nightly job"),
 ];
 
 impl GlobalArgs {
@@ -169,6 +171,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Schema(args) => schema::run(&cli.global, args),
         Command::Validate(args) => runtime.block_on(validate::run(&cli.global, args)),
         Command::Sql(args) => runtime.block_on(sql::run(&cli.global, args)),
+        Command::Run(args) => runtime.block_on(run::run(&cli.global, args)),
         Command::Other(words) => Err(unknown_command(&words)),
     }
 }
@@ -176,12 +179,16 @@ pub fn run(cli: Cli) -> Result<u8> {
 fn unknown_command(words: &[String]) -> Error {
     let name = words.first().map(String::as_str).unwrap_or_default();
     if let Some((_, what)) = PLANNED.iter().find(|(n, _)| *n == name) {
-        return Error::NotSupported(format!("`crmlens {name}` ({what}) is not built yet in this version"));
+        return Error::NotSupported(format!(
+            "`crmlens {name}` ({what}) is not built yet in this version"
+        ));
     }
-    let known = ["generate", "schema", "validate", "sql"];
+    let known = ["generate", "schema", "validate", "sql", "run"];
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {
-        Some(best) => Error::Usage(format!("unknown command `{name}`, did you mean `{best}`? (see crmlens --help)")),
+        Some(best) => Error::Usage(format!(
+            "unknown command `{name}`, did you mean `{best}`? (see crmlens --help)"
+        )),
         None => Error::Usage(format!("unknown command `{name}` (see crmlens --help)")),
     }
 }

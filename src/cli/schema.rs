@@ -71,8 +71,16 @@ pub fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
             flags.push([t.required, t.key.contains(&c.name), !c.nullable]);
         }
     }
-    let text = |i: usize| -> ArrayRef { Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r[i].clone()))) };
-    let flag = |i: usize| -> ArrayRef { Arc::new(BooleanArray::from(flags.iter().map(|f| f[i]).collect::<Vec<_>>())) };
+    let text = |i: usize| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r[i].clone()),
+        ))
+    };
+    let flag = |i: usize| -> ArrayRef {
+        Arc::new(BooleanArray::from(
+            flags.iter().map(|f| f[i]).collect::<Vec<_>>(),
+        ))
+    };
     let schema = Arc::new(Schema::new(vec![
         Field::new("table", DataType::Utf8, false),
         Field::new("column", DataType::Utf8, false),
@@ -86,7 +94,17 @@ pub fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     ]));
     let batch = RecordBatch::try_new(
         schema.clone(),
-        vec![text(0), text(1), text(2), text(3), flag(0), flag(1), flag(2), text(4), text(5)],
+        vec![
+            text(0),
+            text(1),
+            text(2),
+            text(3),
+            flag(0),
+            flag(1),
+            flag(2),
+            text(4),
+            text(5),
+        ],
     )?;
     write_batches(schema, &[batch], &output)?;
     Ok(0)

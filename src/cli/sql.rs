@@ -60,7 +60,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let output = global.output(args.max_rows);
     let engine = Engine::open(&config).await?;
     let ctx = engine.context();
-    let statements = DFParser::parse_sql(&text).map_err(|e| Error::Query(format!("SQL syntax error: {e}")))?;
+    let statements =
+        DFParser::parse_sql(&text).map_err(|e| Error::Query(format!("SQL syntax error: {e}")))?;
     let count = statements.len();
     if count == 0 {
         return Err(Error::Usage("the query has no statement".into()));
@@ -71,7 +72,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
             .statement_to_plan(statement)
             .await
             .map_err(|e| explain_sql_error(ctx, e))?;
-        let df = ctx.execute_logical_plan(plan).await.map_err(|e| explain_sql_error(ctx, e))?;
+        let df = ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| explain_sql_error(ctx, e))?;
         if i + 1 < count {
             df.collect().await?;
         } else {

@@ -21,17 +21,34 @@ pub async fn run(global: &GlobalArgs, _args: Args) -> Result<u8> {
     match options.format {
         Format::Json => write_json_object(&report, options.output.as_deref())?,
         Format::Table if options.output.is_none() => {
-            let as_of = report.as_of.map(|d| d.to_string()).unwrap_or_else(|| "unknown".into());
-            write_stdout(format!("dataset {} (as_of {as_of})\n", report.dataset.display()).as_bytes())?;
+            let as_of = report
+                .as_of
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "unknown".into());
+            write_stdout(
+                format!("dataset {} (as_of {as_of})\n", report.dataset.display()).as_bytes(),
+            )?;
             let tables = report.tables_batch()?;
-            write_batches(tables.schema(), &[tables], &OutputOptions::stdout(Format::Table))?;
+            write_batches(
+                tables.schema(),
+                &[tables],
+                &OutputOptions::stdout(Format::Table),
+            )?;
             if !report.findings.is_empty() {
                 let findings = report.findings_batch()?;
-                write_batches(findings.schema(), &[findings], &OutputOptions::stdout(Format::Table))?;
+                write_batches(
+                    findings.schema(),
+                    &[findings],
+                    &OutputOptions::stdout(Format::Table),
+                )?;
             }
             let verdict = if report.passed() { "passed" } else { "FAILED" };
             write_stdout(
-                format!("validation {verdict}: {} error(s), {} warning(s)\n", report.errors, report.warnings).as_bytes(),
+                format!(
+                    "validation {verdict}: {} error(s), {} warning(s)\n",
+                    report.errors, report.warnings
+                )
+                .as_bytes(),
             )?;
         }
         _ => {

@@ -64,14 +64,17 @@ impl Dataset {
         let mut found: BTreeMap<String, TableSource> = BTreeMap::new();
         let mut ignored = Vec::new();
         for path in entries {
-            let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if is_hidden(&file_name) {
                 continue;
             }
             let source = if path.is_dir() {
                 table_from_dir(&path, &file_name)?
-            } else if let Some(stem) = parquet_stem(&file_name) {
-                Some(TableSource {
+            } else {
+                parquet_stem(&file_name).map(|stem| TableSource {
                     name: stem.to_string(),
                     path: path.clone(),
                     files: vec![path.clone()],
@@ -79,8 +82,6 @@ impl Dataset {
                     ignored_files: vec![],
                     canonical: false,
                 })
-            } else {
-                None
             };
             let Some(mut source) = source else {
                 ignored.push(path);
@@ -194,7 +195,10 @@ fn table_from_dir(dir: &Path, name: &str) -> Result<Option<TableSource>> {
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, ignored: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if path.is_dir() {
             if !is_hidden(&name) {
                 walk(&path, files, ignored)?;
@@ -224,7 +228,8 @@ pub fn check_parquet_file(path: &Path) -> std::result::Result<ParquetFileInfo, S
     if bytes < 12 {
         return Err(format!("not a Parquet file: only {bytes} bytes"));
     }
-    let reader = SerializedFileReader::new(file).map_err(|e| format!("not a readable Parquet file ({e})"))?;
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| format!("not a readable Parquet file ({e})"))?;
     let meta = reader.metadata();
     Ok(ParquetFileInfo {
         rows: meta.file_metadata().num_rows(),

@@ -33,11 +33,16 @@ impl ColumnKind {
             ColumnKind::Text | ColumnKind::Json => is_text(dt),
             ColumnKind::Integer => dt.is_integer(),
             ColumnKind::Number => {
-                dt.is_floating() || dt.is_integer() || matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..))
+                dt.is_floating()
+                    || dt.is_integer()
+                    || matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..))
             }
             ColumnKind::Boolean => matches!(dt, DataType::Boolean),
             ColumnKind::Timestamp => matches!(dt, DataType::Timestamp(..)),
-            ColumnKind::Date => matches!(dt, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)),
+            ColumnKind::Date => matches!(
+                dt,
+                DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
+            ),
         }
     }
 
@@ -61,7 +66,9 @@ impl ColumnKind {
             ColumnKind::Integer => "int8..int64 | uint8..uint64",
             ColumnKind::Number => "float32 | float64 | decimal128 | decimal256 | integer",
             ColumnKind::Boolean => "boolean",
-            ColumnKind::Timestamp => "timestamp (s/ms/us/ns, any time zone; naive = dataset time zone)",
+            ColumnKind::Timestamp => {
+                "timestamp (s/ms/us/ns, any time zone; naive = dataset time zone)"
+            }
             ColumnKind::Date => "date32 | date64 | timestamp",
         }
     }
@@ -167,7 +174,11 @@ impl Col {
 }
 
 const fn r(column: &'static str, table: &'static str, target: &'static str) -> Reference {
-    Reference { column, table, target }
+    Reference {
+        column,
+        table,
+        target,
+    }
 }
 
 use ColumnKind::*;
@@ -216,157 +227,281 @@ pub fn table_spec(name: &str) -> Option<&'static TableSpec> {
 
 fn build_tables() -> Vec<TableSpec> {
     vec![
-        table("managers", false, &["manager_id"], vec![], "sales reps and their teams", vec![
-            col("manager_id", Text, "manager identifier").not_null(),
-            col("name", Text, "full name"),
-            col("department", Text, "sales department / team"),
-            col("region", Text, "region the manager covers").optional(),
-            col("active", Boolean, "still employed and assignable").optional(),
-        ]),
-        table("customers", true, &["customer_id"], vec![r("owner_manager_id", "managers", "manager_id")],
-            "the buying entity: a B2C person or a B2B account", vec![
-            col("customer_id", Text, "customer identifier").not_null(),
-            col("kind", Text, "'person' or 'organization'").values(CUSTOMER_KINDS),
-            col("name", Text, "person or organisation name, any script"),
-            col("email", Text, "primary e-mail").optional(),
-            col("phone", Text, "primary phone, as entered").optional(),
-            col("country", Text, "ISO 3166-1 alpha-2 country code"),
-            col("region", Text, "region / state").optional(),
-            col("city", Text, "city").optional(),
-            col("created_at", Timestamp, "when the card was created"),
-            col("acquisition_source", Text, "lead source that brought the customer").optional(),
-            col("owner_manager_id", Text, "manager who owns the customer (scope)").optional(),
-        ]),
-        table("contacts", false, &["contact_id"], vec![r("customer_id", "customers", "customer_id")],
-            "people who speak for an organisation", vec![
-            col("contact_id", Text, "contact identifier").not_null(),
-            col("customer_id", Text, "the organisation").not_null(),
-            col("name", Text, "full name"),
-            col("role", Text, "job title or role").optional(),
-            col("email", Text, "e-mail").optional(),
-            col("phone", Text, "phone, as entered").optional(),
-        ]),
-        table("products", false, &["product_id"], vec![], "for margin and ABC by product", vec![
-            col("product_id", Text, "product identifier").not_null(),
-            col("name", Text, "product name"),
-            col("category", Text, "product category"),
-            col("unit_cost", Number, "cost of one unit, dataset currency").optional(),
-        ]),
-        table("orders", true, &["order_id"], vec![
-            r("customer_id", "customers", "customer_id"),
-            r("manager_id", "managers", "manager_id"),
-        ], "revenue facts", vec![
-            col("order_id", Text, "order identifier").not_null(),
-            col("customer_id", Text, "buyer").not_null(),
-            col("ordered_at", Timestamp, "when the order was placed").not_null(),
-            col("amount", Number, "net amount, dataset currency").not_null(),
-            col("currency", Text, "ISO 4217 code").optional(),
-            col("status", Text, "'paid', 'cancelled' or 'refunded'").not_null().values(ORDER_STATUSES),
-            col("channel", Text, "sales channel").optional(),
-            col("manager_id", Text, "manager credited with the sale").optional(),
-        ]),
-        table("order_items", false, &[], vec![
-            r("order_id", "orders", "order_id"),
-            r("product_id", "products", "product_id"),
-        ], "order lines (optional detail)", vec![
-            col("order_id", Text, "the order").not_null(),
-            col("product_id", Text, "the product").not_null(),
-            col("quantity", Integer, "units").not_null(),
-            col("unit_price", Number, "net price of one unit").not_null(),
-        ]),
-        table("campaigns", false, &["campaign_id"], vec![], "marketing campaigns", vec![
-            col("campaign_id", Text, "campaign identifier").not_null(),
-            col("name", Text, "campaign name"),
-            col("channel", Text, "email, sms, ads, …"),
-            col("started_at", Timestamp, "start"),
-            col("ended_at", Timestamp, "end (null while running)"),
-            col("cost", Number, "total cost, dataset currency"),
-        ]),
-        table("deals", false, &["deal_id"], vec![
-            r("customer_id", "customers", "customer_id"),
-            r("manager_id", "managers", "manager_id"),
-            r("campaign_id", "campaigns", "campaign_id"),
-        ], "sales opportunities", vec![
-            col("deal_id", Text, "deal identifier").not_null(),
-            col("customer_id", Text, "customer").not_null(),
-            col("manager_id", Text, "responsible manager"),
-            col("source", Text, "lead source"),
-            col("campaign_id", Text, "campaign that produced the lead").optional(),
-            col("created_at", Timestamp, "when the deal was opened").not_null(),
-            col("amount", Number, "expected or final amount"),
-            col("status", Text, "'open', 'won' or 'lost'").not_null().values(DEAL_STATUSES),
-            col("closed_at", Timestamp, "when won or lost; null while open"),
-            col("lost_reason", Text, "why it was lost").optional(),
-            col("product_category", Text, "what is being sold").optional(),
-        ]),
-        table("deal_stage_history", false, &["deal_id", "stage", "entered_at"],
+        table(
+            "managers",
+            false,
+            &["manager_id"],
+            vec![],
+            "sales reps and their teams",
+            vec![
+                col("manager_id", Text, "manager identifier").not_null(),
+                col("name", Text, "full name"),
+                col("department", Text, "sales department / team"),
+                col("region", Text, "region the manager covers").optional(),
+                col("active", Boolean, "still employed and assignable").optional(),
+            ],
+        ),
+        table(
+            "customers",
+            true,
+            &["customer_id"],
+            vec![r("owner_manager_id", "managers", "manager_id")],
+            "the buying entity: a B2C person or a B2B account",
+            vec![
+                col("customer_id", Text, "customer identifier").not_null(),
+                col("kind", Text, "'person' or 'organization'").values(CUSTOMER_KINDS),
+                col("name", Text, "person or organisation name, any script"),
+                col("email", Text, "primary e-mail").optional(),
+                col("phone", Text, "primary phone, as entered").optional(),
+                col("country", Text, "ISO 3166-1 alpha-2 country code"),
+                col("region", Text, "region / state").optional(),
+                col("city", Text, "city").optional(),
+                col("created_at", Timestamp, "when the card was created"),
+                col(
+                    "acquisition_source",
+                    Text,
+                    "lead source that brought the customer",
+                )
+                .optional(),
+                col(
+                    "owner_manager_id",
+                    Text,
+                    "manager who owns the customer (scope)",
+                )
+                .optional(),
+            ],
+        ),
+        table(
+            "contacts",
+            false,
+            &["contact_id"],
+            vec![r("customer_id", "customers", "customer_id")],
+            "people who speak for an organisation",
+            vec![
+                col("contact_id", Text, "contact identifier").not_null(),
+                col("customer_id", Text, "the organisation").not_null(),
+                col("name", Text, "full name"),
+                col("role", Text, "job title or role").optional(),
+                col("email", Text, "e-mail").optional(),
+                col("phone", Text, "phone, as entered").optional(),
+            ],
+        ),
+        table(
+            "products",
+            false,
+            &["product_id"],
+            vec![],
+            "for margin and ABC by product",
+            vec![
+                col("product_id", Text, "product identifier").not_null(),
+                col("name", Text, "product name"),
+                col("category", Text, "product category"),
+                col("unit_cost", Number, "cost of one unit, dataset currency").optional(),
+            ],
+        ),
+        table(
+            "orders",
+            true,
+            &["order_id"],
+            vec![
+                r("customer_id", "customers", "customer_id"),
+                r("manager_id", "managers", "manager_id"),
+            ],
+            "revenue facts",
+            vec![
+                col("order_id", Text, "order identifier").not_null(),
+                col("customer_id", Text, "buyer").not_null(),
+                col("ordered_at", Timestamp, "when the order was placed").not_null(),
+                col("amount", Number, "net amount, dataset currency").not_null(),
+                col("currency", Text, "ISO 4217 code").optional(),
+                col("status", Text, "'paid', 'cancelled' or 'refunded'")
+                    .not_null()
+                    .values(ORDER_STATUSES),
+                col("channel", Text, "sales channel").optional(),
+                col("manager_id", Text, "manager credited with the sale").optional(),
+            ],
+        ),
+        table(
+            "order_items",
+            false,
+            &[],
+            vec![
+                r("order_id", "orders", "order_id"),
+                r("product_id", "products", "product_id"),
+            ],
+            "order lines (optional detail)",
+            vec![
+                col("order_id", Text, "the order").not_null(),
+                col("product_id", Text, "the product").not_null(),
+                col("quantity", Integer, "units").not_null(),
+                col("unit_price", Number, "net price of one unit").not_null(),
+            ],
+        ),
+        table(
+            "campaigns",
+            false,
+            &["campaign_id"],
+            vec![],
+            "marketing campaigns",
+            vec![
+                col("campaign_id", Text, "campaign identifier").not_null(),
+                col("name", Text, "campaign name"),
+                col("channel", Text, "email, sms, ads, …"),
+                col("started_at", Timestamp, "start"),
+                col("ended_at", Timestamp, "end (null while running)"),
+                col("cost", Number, "total cost, dataset currency"),
+            ],
+        ),
+        table(
+            "deals",
+            false,
+            &["deal_id"],
+            vec![
+                r("customer_id", "customers", "customer_id"),
+                r("manager_id", "managers", "manager_id"),
+                r("campaign_id", "campaigns", "campaign_id"),
+            ],
+            "sales opportunities",
+            vec![
+                col("deal_id", Text, "deal identifier").not_null(),
+                col("customer_id", Text, "customer").not_null(),
+                col("manager_id", Text, "responsible manager"),
+                col("source", Text, "lead source"),
+                col("campaign_id", Text, "campaign that produced the lead").optional(),
+                col("created_at", Timestamp, "when the deal was opened").not_null(),
+                col("amount", Number, "expected or final amount"),
+                col("status", Text, "'open', 'won' or 'lost'")
+                    .not_null()
+                    .values(DEAL_STATUSES),
+                col("closed_at", Timestamp, "when won or lost; null while open"),
+                col("lost_reason", Text, "why it was lost").optional(),
+                col("product_category", Text, "what is being sold").optional(),
+            ],
+        ),
+        table(
+            "deal_stage_history",
+            false,
+            &["deal_id", "stage", "entered_at"],
             vec![r("deal_id", "deals", "deal_id")],
-            "one row per stage entry; stage order is configuration (pipeline.stages)", vec![
-            col("deal_id", Text, "the deal").not_null(),
-            col("stage", Text, "stage name from the configured pipeline").not_null(),
-            col("entered_at", Timestamp, "when the deal entered the stage").not_null(),
-        ]),
-        table("activities", false, &["activity_id"], vec![
-            r("customer_id", "customers", "customer_id"),
-            r("contact_id", "contacts", "contact_id"),
-            r("deal_id", "deals", "deal_id"),
-            r("manager_id", "managers", "manager_id"),
-        ], "interactions: calls, meetings, e-mails, tasks", vec![
-            col("activity_id", Text, "activity identifier").not_null(),
-            col("customer_id", Text, "customer"),
-            col("contact_id", Text, "contact person").optional(),
-            col("deal_id", Text, "deal it belongs to").optional(),
-            col("manager_id", Text, "manager who logged it").not_null(),
-            col("kind", Text, "'call', 'meeting', 'email' or 'task'").not_null().values(ACTIVITY_KINDS),
-            col("direction", Text, "'inbound' or 'outbound'").optional().values(ACTIVITY_DIRECTIONS),
-            col("occurred_at", Timestamp, "when it happened").not_null(),
-            col("duration_s", Integer, "duration in seconds").optional(),
-            col("outcome", Text, "result as logged").optional(),
-        ]),
-        table("campaign_members", false, &["campaign_id", "customer_id"], vec![
-            r("campaign_id", "campaigns", "campaign_id"),
-            r("customer_id", "customers", "customer_id"),
-        ], "who a campaign targeted, treatment and holdout", vec![
-            col("campaign_id", Text, "campaign").not_null(),
-            col("customer_id", Text, "member").not_null(),
-            col("is_control", Boolean, "true = holdout, not contacted").not_null(),
-            col("sent_at", Timestamp, "when contacted (null for control)"),
-            col("responded_at", Timestamp, "when they responded"),
-            col("converted_at", Timestamp, "when they bought because of it"),
-        ]),
-        table("events", false, &[], vec![r("customer_id", "customers", "customer_id")],
-            "web/app events for event funnels", vec![
-            col("customer_id", Text, "who").not_null(),
-            col("event", Text, "event name").not_null(),
-            col("occurred_at", Timestamp, "when").not_null(),
-            col("properties", Json, "event properties as a JSON object").optional(),
-        ]),
-        table("tickets", false, &["ticket_id"], vec![
-            r("customer_id", "customers", "customer_id"),
-            r("manager_id", "managers", "manager_id"),
-        ], "service requests", vec![
-            col("ticket_id", Text, "ticket identifier").not_null(),
-            col("customer_id", Text, "who asked"),
-            col("kind", Text, "'bug', 'wish' or 'question'").not_null().values(TICKET_KINDS),
-            col("opened_at", Timestamp, "opened").not_null(),
-            col("closed_at", Timestamp, "closed; null while open"),
-            col("manager_id", Text, "who handled it").optional(),
-        ]),
-        table("surveys", false, &["survey_id"], vec![r("customer_id", "customers", "customer_id")],
-            "satisfaction answers on the five-level scale", vec![
-            col("survey_id", Text, "answer identifier").not_null(),
-            col("customer_id", Text, "who answered; null = anonymous"),
-            col("answered_at", Timestamp, "when").not_null(),
-            col("score", Integer, "1 Weak, 2 Acceptable, 3 Good, 4 Very good, 5 Excellent").not_null().range(1, 5),
-        ]),
-        table("plans", false, &[], vec![r("manager_id", "managers", "manager_id")],
-            "monthly sales targets", vec![
-            col("period", Date, "first day of the month").not_null(),
-            col("manager_id", Text, "manager (null = department target)"),
-            col("department", Text, "department"),
-            col("product_category", Text, "product category (null = all)").optional(),
-            col("target_amount", Number, "target revenue, dataset currency").not_null(),
-        ]),
+            "one row per stage entry; stage order is configuration (pipeline.stages)",
+            vec![
+                col("deal_id", Text, "the deal").not_null(),
+                col("stage", Text, "stage name from the configured pipeline").not_null(),
+                col("entered_at", Timestamp, "when the deal entered the stage").not_null(),
+            ],
+        ),
+        table(
+            "activities",
+            false,
+            &["activity_id"],
+            vec![
+                r("customer_id", "customers", "customer_id"),
+                r("contact_id", "contacts", "contact_id"),
+                r("deal_id", "deals", "deal_id"),
+                r("manager_id", "managers", "manager_id"),
+            ],
+            "interactions: calls, meetings, e-mails, tasks",
+            vec![
+                col("activity_id", Text, "activity identifier").not_null(),
+                col("customer_id", Text, "customer"),
+                col("contact_id", Text, "contact person").optional(),
+                col("deal_id", Text, "deal it belongs to").optional(),
+                col("manager_id", Text, "manager who logged it").not_null(),
+                col("kind", Text, "'call', 'meeting', 'email' or 'task'")
+                    .not_null()
+                    .values(ACTIVITY_KINDS),
+                col("direction", Text, "'inbound' or 'outbound'")
+                    .optional()
+                    .values(ACTIVITY_DIRECTIONS),
+                col("occurred_at", Timestamp, "when it happened").not_null(),
+                col("duration_s", Integer, "duration in seconds").optional(),
+                col("outcome", Text, "result as logged").optional(),
+            ],
+        ),
+        table(
+            "campaign_members",
+            false,
+            &["campaign_id", "customer_id"],
+            vec![
+                r("campaign_id", "campaigns", "campaign_id"),
+                r("customer_id", "customers", "customer_id"),
+            ],
+            "who a campaign targeted, treatment and holdout",
+            vec![
+                col("campaign_id", Text, "campaign").not_null(),
+                col("customer_id", Text, "member").not_null(),
+                col("is_control", Boolean, "true = holdout, not contacted").not_null(),
+                col("sent_at", Timestamp, "when contacted (null for control)"),
+                col("responded_at", Timestamp, "when they responded"),
+                col("converted_at", Timestamp, "when they bought because of it"),
+            ],
+        ),
+        table(
+            "events",
+            false,
+            &[],
+            vec![r("customer_id", "customers", "customer_id")],
+            "web/app events for event funnels",
+            vec![
+                col("customer_id", Text, "who").not_null(),
+                col("event", Text, "event name").not_null(),
+                col("occurred_at", Timestamp, "when").not_null(),
+                col("properties", Json, "event properties as a JSON object").optional(),
+            ],
+        ),
+        table(
+            "tickets",
+            false,
+            &["ticket_id"],
+            vec![
+                r("customer_id", "customers", "customer_id"),
+                r("manager_id", "managers", "manager_id"),
+            ],
+            "service requests",
+            vec![
+                col("ticket_id", Text, "ticket identifier").not_null(),
+                col("customer_id", Text, "who asked"),
+                col("kind", Text, "'bug', 'wish' or 'question'")
+                    .not_null()
+                    .values(TICKET_KINDS),
+                col("opened_at", Timestamp, "opened").not_null(),
+                col("closed_at", Timestamp, "closed; null while open"),
+                col("manager_id", Text, "who handled it").optional(),
+            ],
+        ),
+        table(
+            "surveys",
+            false,
+            &["survey_id"],
+            vec![r("customer_id", "customers", "customer_id")],
+            "satisfaction answers on the five-level scale",
+            vec![
+                col("survey_id", Text, "answer identifier").not_null(),
+                col("customer_id", Text, "who answered; null = anonymous"),
+                col("answered_at", Timestamp, "when").not_null(),
+                col(
+                    "score",
+                    Integer,
+                    "1 Weak, 2 Acceptable, 3 Good, 4 Very good, 5 Excellent",
+                )
+                .not_null()
+                .range(1, 5),
+            ],
+        ),
+        table(
+            "plans",
+            false,
+            &[],
+            vec![r("manager_id", "managers", "manager_id")],
+            "monthly sales targets",
+            vec![
+                col("period", Date, "first day of the month").not_null(),
+                col("manager_id", Text, "manager (null = department target)"),
+                col("department", Text, "department"),
+                col("product_category", Text, "product category (null = all)").optional(),
+                col("target_amount", Number, "target revenue, dataset currency").not_null(),
+            ],
+        ),
     ]
 }
 
@@ -402,9 +537,17 @@ mod tests {
         for (i, t) in tables.iter().enumerate() {
             for r in &t.references {
                 assert!(t.column(r.column).is_some(), "{}.{}", t.name, r.column);
-                let target = tables.iter().position(|x| x.name == r.table).expect(r.table);
+                let target = tables
+                    .iter()
+                    .position(|x| x.name == r.table)
+                    .expect(r.table);
                 assert_eq!(tables[target].key, &[r.target], "{} -> {}", t.name, r.table);
-                assert!(target < i || r.table == t.name, "{} must come after {}", t.name, r.table);
+                assert!(
+                    target < i || r.table == t.name,
+                    "{} must come after {}",
+                    t.name,
+                    r.table
+                );
             }
         }
     }
@@ -413,12 +556,18 @@ mod tests {
     fn variants_are_accepted() {
         use std::sync::Arc;
         assert!(Text.accepts(&DataType::Utf8View));
-        assert!(Text.accepts(&DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::LargeUtf8))));
+        assert!(Text.accepts(&DataType::Dictionary(
+            Box::new(DataType::Int32),
+            Box::new(DataType::LargeUtf8)
+        )));
         assert!(!Text.accepts(&DataType::Int64));
         assert!(Integer.accepts(&DataType::Int32));
         assert!(Number.accepts(&DataType::Decimal128(10, 2)));
         assert!(Number.accepts(&DataType::Float64));
-        assert!(Timestamp.accepts(&DataType::Timestamp(TimeUnit::Nanosecond, Some(Arc::from("Europe/Moscow")))));
+        assert!(Timestamp.accepts(&DataType::Timestamp(
+            TimeUnit::Nanosecond,
+            Some(Arc::from("Europe/Moscow"))
+        )));
         assert!(!Timestamp.accepts(&DataType::Utf8));
         for t in tables() {
             for c in &t.columns {

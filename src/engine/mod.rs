@@ -40,9 +40,21 @@ impl Engine {
                 format!(
                     "required table{} {} missing (expected {}); tables found: {}",
                     if missing.len() > 1 { "s" } else { "" },
-                    missing.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "),
-                    missing.iter().map(|t| format!("{t}.parquet or {t}/")).collect::<Vec<_>>().join(", "),
-                    if found.is_empty() { "none".to_string() } else { found.join(", ") },
+                    missing
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    missing
+                        .iter()
+                        .map(|t| format!("{t}.parquet or {t}/"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if found.is_empty() {
+                        "none".to_string()
+                    } else {
+                        found.join(", ")
+                    },
                 ),
             ));
         }
@@ -97,7 +109,10 @@ impl Engine {
         }
         Err(Error::dataset(
             &self.dataset.root,
-            format!("{analysis} needs table(s) {}, which the dataset does not have", missing.join(", ")),
+            format!(
+                "{analysis} needs table(s) {}, which the dataset does not have",
+                missing.join(", ")
+            ),
         ))
     }
 
@@ -108,7 +123,9 @@ impl Engine {
             return Ok(d);
         }
         self.as_of
-            .get_or_try_init(|| async { tables::latest_date(&self.ctx, "orders", "ordered_at", &self.config.timezone).await })
+            .get_or_try_init(|| async {
+                tables::latest_date(&self.ctx, "orders", "ordered_at", &self.config.timezone).await
+            })
             .await
             .copied()
     }
@@ -117,6 +134,9 @@ impl Engine {
 /// The dataset directory from the configuration, or a usage error saying how to give one.
 pub fn dataset_path(config: &Config) -> Result<PathBuf> {
     config.dataset.clone().ok_or_else(|| {
-        Error::Usage("no dataset given: pass --dataset DIR or set `dataset = \"DIR\"` in crmlens.toml".into())
+        Error::Usage(
+            "no dataset given: pass --dataset DIR or set `dataset = \"DIR\"` in crmlens.toml"
+                .into(),
+        )
     })
 }

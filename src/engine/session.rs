@@ -30,7 +30,10 @@ pub fn session_config(config: &Config) -> Result<SessionConfig> {
     for (key, value) in config.datafusion_options() {
         if let Err(e) = session.options_mut().set(&key, &value) {
             return Err(Error::Config {
-                path: config.source.clone().unwrap_or_else(|| "crmlens.toml".into()),
+                path: config
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| "crmlens.toml".into()),
                 message: datafusion_option_error(&session, &key, &value, &e.to_string()),
             });
         }
@@ -39,11 +42,19 @@ pub fn session_config(config: &Config) -> Result<SessionConfig> {
 }
 
 fn datafusion_option_error(session: &SessionConfig, key: &str, value: &str, error: &str) -> String {
-    let keys: Vec<String> = session.options().entries().into_iter().map(|e| e.key).collect();
+    let keys: Vec<String> = session
+        .options()
+        .entries()
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
     if keys.iter().any(|k| k == key) {
         return format!("[datafusion] {key} = {value:?}: {error}");
     }
-    let short: Vec<&str> = keys.iter().filter_map(|k| k.strip_prefix("datafusion.")).collect();
+    let short: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| k.strip_prefix("datafusion."))
+        .collect();
     let wanted = key.strip_prefix("datafusion.").unwrap_or(key);
     match closest(wanted, short.iter().copied()) {
         Some(best) => format!("[datafusion] unknown option `{wanted}`, did you mean `{best}`?"),
@@ -57,7 +68,8 @@ fn datafusion_option_error(session: &SessionConfig, key: &str, value: &str, erro
 pub fn session_state(config: &Config) -> Result<SessionState> {
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = &config.engine.memory_limit {
-        let bytes = parse_size(limit).map_err(|e| Error::Usage(format!("engine.memory_limit: {e}")))?;
+        let bytes =
+            parse_size(limit).map_err(|e| Error::Usage(format!("engine.memory_limit: {e}")))?;
         // The whole limit is for query execution; operators that can spill (sort, hash
         // aggregate, hash join) do so instead of failing when they reach it.
         runtime = runtime.with_memory_limit(bytes, 1.0);

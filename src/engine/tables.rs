@@ -3,21 +3,21 @@
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
-use datafusion::error::DataFusionError;
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::common::Column;
+use datafusion::common::TableReference;
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{Expr, cast};
 use datafusion::prelude::{ParquetReadOptions, SessionContext, col};
-use datafusion::common::TableReference;
 
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use crate::config::closest;
+use crate::dataset::TableSource;
 use crate::dataset::discover::check_parquet_file;
 use crate::dataset::schema::{table_spec, type_name};
-use crate::dataset::TableSource;
 use crate::{Error, Result};
 
 /// The schema holding tables as read from their files when the public table is a view that
@@ -31,9 +31,17 @@ pub const RAW_SCHEMA: &str = "raw";
 /// read a naive value compared with a zoned one as wall-clock time in *that* zone, so such a
 /// table is registered as `raw.<table>` and the public name is a view that turns each naive
 /// timestamp into a UTC instant. Tables without naive timestamps are registered directly.
-pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool, timezone: &str) -> Result<()> {
+pub async fn register(
+    ctx: &SessionContext,
+    source: &TableSource,
+    check: bool,
+    timezone: &str,
+) -> Result<()> {
     let path = source.path.to_str().ok_or_else(|| {
-        Error::dataset(&source.path, "the path is not valid UTF-8; rename the file or folder")
+        Error::dataset(
+            &source.path,
+            "the path is not valid UTF-8; rename the file or folder",
+        )
     })?;
     let options = ParquetReadOptions {
         // Hive partition values are read as text: the contract never partitions on a
@@ -53,11 +61,17 @@ pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool, t
             if let Err(problem) = check_parquet_file(file) {
                 return Err(Error::dataset(
                     file,
-                    format!("table `{}`: {problem}; run `crmlens validate` for every finding", source.name),
+                    format!(
+                        "table `{}`: {problem}; run `crmlens validate` for every finding",
+                        source.name
+                    ),
                 ));
             }
         }
-        return Err(Error::dataset(&source.path, format!("table `{}` cannot be read: {e}", source.name)));
+        return Err(Error::dataset(
+            &source.path,
+            format!("table `{}` cannot be read: {e}", source.name),
+        ));
     }
     let raw = ctx.table(raw_name.clone()).await?;
     let naive: Vec<&str> = raw
@@ -85,7 +99,10 @@ pub async fn register(ctx: &SessionContext, source: &TableSource, check: bool, t
                 _ => col(Column::from_name(f.name())),
             })
             .collect();
-        log::debug!("table {}: naive timestamps {naive:?} read as {timezone} time", source.name);
+        log::debug!(
+            "table {}: naive timestamps {naive:?} read as {timezone} time",
+            source.name
+        );
         ctx.register_table(name.clone(), raw.select(exprs)?.into_view())?;
     }
     if check && let Some(spec) = table_spec(&source.name) {
@@ -126,7 +143,9 @@ fn ensure_raw_schema(ctx: &SessionContext) -> Result<()> {
 pub fn explain_sql_error(ctx: &SessionContext, e: DataFusionError) -> Error {
     let root = e.find_root();
     match root {
-        DataFusionError::Plan(msg) if msg.starts_with("table '") && msg.ends_with("' not found") => {
+        DataFusionError::Plan(msg)
+            if msg.starts_with("table '") && msg.ends_with("' not found") =>
+        {
             let wanted = msg["table '".len()..msg.len() - "' not found".len()].to_string();
             let short = wanted.rsplit('.').next().unwrap_or(&wanted).to_string();
             let names = table_names(ctx);
@@ -156,7 +175,12 @@ pub fn table_names(ctx: &SessionContext) -> Vec<String> {
 }
 
 /// The calendar date, in the dataset time zone, of the latest value of a timestamp column.
-pub async fn latest_date(ctx: &SessionContext, table: &str, column: &str, timezone: &str) -> Result<NaiveDate> {
+pub async fn latest_date(
+    ctx: &SessionContext,
+    table: &str,
+    column: &str,
+    timezone: &str,
+) -> Result<NaiveDate> {
     let sql = format!("select max(\"{column}\") from \"{table}\"");
     let batches = ctx.sql(&sql).await?.collect().await?;
     let array = batches
@@ -173,10 +197,27 @@ pub async fn latest_date(ctx: &SessionContext, table: &str, column: &str, timezo
         return Err(Error::Query(format!("{table}.{column} is not a timestamp")));
     };
     let raw = match unit {
-        TimeUnit::Second => array.as_primitive::<datafusion::arrow::datatypes::TimestampSecondType>().value(0) * 1_000_000,
-        TimeUnit::Millisecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>().value(0) * 1_000,
-        TimeUnit::Microsecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>().value(0),
-        TimeUnit::Nanosecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>().value(0) / 1_000,
+        TimeUnit::Second => {
+            array
+                .as_primitive::<datafusion::arrow::datatypes::TimestampSecondType>()
+                .value(0)
+                * 1_000_000
+        }
+        TimeUnit::Millisecond => {
+            array
+                .as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>()
+                .value(0)
+                * 1_000
+        }
+        TimeUnit::Microsecond => array
+            .as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>()
+            .value(0),
+        TimeUnit::Nanosecond => {
+            array
+                .as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>()
+                .value(0)
+                / 1_000
+        }
     };
     let utc = chrono::DateTime::from_timestamp_micros(raw)
         .ok_or_else(|| Error::Query(format!("{table}.{column}: timestamp {raw} out of range")))?;

@@ -42,7 +42,9 @@ pub fn cell_to_json(array: &ArrayRef, row: usize) -> Result<Value> {
         DataType::Timestamp(unit, tz) => {
             let micros = timestamp_micros(array, *unit, row);
             match chrono::DateTime::from_timestamp_micros(micros) {
-                Some(t) if tz.is_some() => Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+                Some(t) if tz.is_some() => {
+                    Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+                }
                 // A naive timestamp has no zone to state; it is written as wall-clock time.
                 Some(t) => Value::String(t.naive_utc().format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
                 None => Value::Null,
@@ -109,10 +111,21 @@ mod tests {
     fn temporal_cells() {
         use datafusion::arrow::array::{Date32Array, TimestampMicrosecondArray};
         let d: ArrayRef = Arc::new(Date32Array::from(vec![19_723]));
-        assert_eq!(cell_to_json(&d, 0).unwrap(), Value::String("2024-01-01".into()));
-        let t: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![1_704_110_400_000_000]).with_timezone("UTC"));
-        assert_eq!(cell_to_json(&t, 0).unwrap(), Value::String("2024-01-01T12:00:00Z".into()));
+        assert_eq!(
+            cell_to_json(&d, 0).unwrap(),
+            Value::String("2024-01-01".into())
+        );
+        let t: ArrayRef = Arc::new(
+            TimestampMicrosecondArray::from(vec![1_704_110_400_000_000]).with_timezone("UTC"),
+        );
+        assert_eq!(
+            cell_to_json(&t, 0).unwrap(),
+            Value::String("2024-01-01T12:00:00Z".into())
+        );
         let n: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![1_704_110_400_000_000]));
-        assert_eq!(cell_to_json(&n, 0).unwrap(), Value::String("2024-01-01T12:00:00".into()));
+        assert_eq!(
+            cell_to_json(&n, 0).unwrap(),
+            Value::String("2024-01-01T12:00:00".into())
+        );
     }
 }

@@ -15,7 +15,10 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+                out.insert(
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -24,7 +27,17 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 fn generate(dir: &Path, out: &str, extra: &[&str]) -> crate::common::Run {
     run(crmlens(dir)
-        .args(["generate", "--out", out, "--customers", "400", "--seed", "7", "--format", "json"])
+        .args([
+            "generate",
+            "--out",
+            out,
+            "--customers",
+            "400",
+            "--seed",
+            "7",
+            "--format",
+            "json",
+        ])
         .args(extra))
 }
 
@@ -36,19 +49,37 @@ fn same_seed_gives_identical_files() {
     let b = generate(tmp.path(), "b", &["--threads", "2"]);
     assert_eq!(b.code, 0, "{}", b.stderr);
     let (fa, fb) = (files(&tmp.path().join("a")), files(&tmp.path().join("b")));
-    assert!(fa.keys().filter(|k| k.ends_with(".parquet")).count() >= 15, "{:?}", fa.keys());
+    assert!(
+        fa.keys().filter(|k| k.ends_with(".parquet")).count() >= 15,
+        "{:?}",
+        fa.keys()
+    );
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
     for (name, bytes) in &fa {
-        assert!(bytes == &fb[name], "{name} differs between two runs with the same seed");
+        assert!(
+            bytes == &fb[name],
+            "{name} differs between two runs with the same seed"
+        );
     }
     // Regenerating into the same directory replaces the previous output.
     let again = generate(tmp.path(), "a", &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(files(&tmp.path().join("a")), fa);
 
-    let c = run(crmlens(tmp.path()).args(["generate", "--out", "c", "--customers", "400", "--seed", "8"]));
+    let c = run(crmlens(tmp.path()).args([
+        "generate",
+        "--out",
+        "c",
+        "--customers",
+        "400",
+        "--seed",
+        "8",
+    ]));
     assert_eq!(c.code, 0);
-    assert_ne!(files(&tmp.path().join("c"))["orders.parquet"], fa["orders.parquet"]);
+    assert_ne!(
+        files(&tmp.path().join("c"))["orders.parquet"],
+        fa["orders.parquet"]
+    );
 }
 
 #[test]
@@ -62,7 +93,11 @@ fn summary_matches_the_files() {
     for t in tables {
         let name = t[0].as_str().unwrap();
         let rows = t[1].as_i64().unwrap();
-        assert_eq!(rows, parquet_rows(&table_path(&tmp.path().join("d"), name)), "{name}");
+        assert_eq!(
+            rows,
+            parquet_rows(&table_path(&tmp.path().join("d"), name)),
+            "{name}"
+        );
         assert!(rows > 0, "{name} is empty");
     }
     assert_eq!(parquet_rows(&tmp.path().join("d/customers.parquet")), 400);
@@ -76,7 +111,10 @@ fn refuses_to_overwrite_a_foreign_directory() {
     let r = generate(tmp.path(), "mine", &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("mine"), "{}", r.stderr);
-    assert_eq!(std::fs::read_to_string(tmp.path().join("mine/notes.txt")).unwrap(), "precious");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("mine/notes.txt")).unwrap(),
+        "precious"
+    );
     let r = run(crmlens(tmp.path()).args(["generate", "--out", "x", "--customers", "0"]));
     assert_eq!(r.code, 2);
 }

@@ -9,7 +9,11 @@ fn missing_dataset_directory_is_a_usage_error() {
     let tmp = tempdir();
     let r = run(crmlens(tmp.path()).args(["sql", "--dataset", "no/such/dir", "select 1"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("no/such/dir") && r.stderr.contains("does not exist"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no/such/dir") && r.stderr.contains("does not exist"),
+        "{}",
+        r.stderr
+    );
     let r = run(crmlens(tmp.path()).args(["validate", "--dataset", "no/such/dir"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
@@ -19,7 +23,11 @@ fn empty_directory_names_the_required_tables() {
     let tmp = tempdir();
     let r = run(crmlens(tmp.path()).args(["sql", "--dataset", ".", "select 1"]));
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("`customers`, `orders` missing"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`customers`, `orders` missing"),
+        "{}",
+        r.stderr
+    );
     let r = run(crmlens(tmp.path()).args(["validate", "--dataset", ".", "--format", "json"]));
     assert_eq!(r.code, 1, "{}", r.stderr);
     let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -39,25 +47,48 @@ fn a_missing_required_table_is_named() {
     let tmp = tempdir();
     fixtures::variants(tmp.path());
     std::fs::remove_file(tmp.path().join("orders.parquet")).unwrap();
-    let r = run(crmlens(tmp.path()).args(["sql", "--dataset", ".", "select count(*) from customers"]));
+    let r =
+        run(crmlens(tmp.path()).args(["sql", "--dataset", ".", "select count(*) from customers"]));
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("required table `orders` missing (expected orders.parquet or orders/)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("required table `orders` missing (expected orders.parquet or orders/)"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn config_typo_suggests_the_key() {
     let tmp = tempdir();
     fixtures::variants(&tmp.path().join("data"));
-    std::fs::write(tmp.path().join("crmlens.toml"), "dataset = \"data\"\n[churn]\ninactive_dys = 90\n").unwrap();
+    std::fs::write(
+        tmp.path().join("crmlens.toml"),
+        "dataset = \"data\"\n[churn]\ninactive_dys = 90\n",
+    )
+    .unwrap();
     let r = run(crmlens(tmp.path()).args(["sql", "select 1"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("crmlens.toml"), "{}", r.stderr);
-    assert!(r.stderr.contains("unknown key `inactive_dys`, did you mean `inactive_days`?"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("unknown key `inactive_dys`, did you mean `inactive_days`?"),
+        "{}",
+        r.stderr
+    );
 
-    std::fs::write(tmp.path().join("crmlens.toml"), "dataset = \"data\"\n[datafusion]\n\"execution.batch_sise\" = 1024\n").unwrap();
+    std::fs::write(
+        tmp.path().join("crmlens.toml"),
+        "dataset = \"data\"\n[datafusion]\n\"execution.batch_sise\" = 1024\n",
+    )
+    .unwrap();
     let r = run(crmlens(tmp.path()).args(["sql", "select 1"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("did you mean `execution.batch_size`?"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `execution.batch_size`?"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -91,7 +122,11 @@ fn unknown_format_is_a_usage_error() {
     let tmp = tempdir();
     let r = run(crmlens(tmp.path()).args(["schema", "--format", "xml"]));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("xml") && r.stderr.contains("table, csv, json, parquet"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("xml") && r.stderr.contains("table, csv, json, parquet"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -102,14 +137,25 @@ fn planned_commands_say_not_yet_supported() {
     assert!(r.stderr.contains("not yet supported"), "{}", r.stderr);
     let r = run(crmlens(tmp.path()).args(["valdate"]));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("did you mean `validate`?"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `validate`?"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn scope_is_refused_until_built() {
     let tmp = tempdir();
     fixtures::variants(tmp.path());
-    let r = run(crmlens(tmp.path()).args(["sql", "--dataset", ".", "--scope", "manager=M001", "select 1"]));
+    let r = run(crmlens(tmp.path()).args([
+        "sql",
+        "--dataset",
+        ".",
+        "--scope",
+        "manager=M001",
+        "select 1",
+    ]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not yet supported"), "{}", r.stderr);
 }
@@ -120,12 +166,29 @@ fn schema_lists_the_fifteen_tables_of_the_product_brief() {
     let r = run(crmlens(tmp.path()).args(["schema", "--format", "json"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let mut names: Vec<&str> = v["tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     names.sort();
     let mut expected = [
-        "customers", "contacts", "managers", "products", "orders", "order_items", "deals",
-        "deal_stage_history", "activities", "campaigns", "campaign_members", "events", "tickets",
-        "surveys", "plans",
+        "customers",
+        "contacts",
+        "managers",
+        "products",
+        "orders",
+        "order_items",
+        "deals",
+        "deal_stage_history",
+        "activities",
+        "campaigns",
+        "campaign_members",
+        "events",
+        "tickets",
+        "surveys",
+        "plans",
     ];
     expected.sort();
     assert_eq!(names, expected);
@@ -140,7 +203,69 @@ fn schema_lists_the_fifteen_tables_of_the_product_brief() {
 
     let r = run(crmlens(tmp.path()).args(["schema", "--table", "orders", "--format", "csv"]));
     assert_eq!(r.code, 0);
-    assert!(r.stdout.lines().any(|l| l.starts_with("orders,status,text,utf8,true,false,true,,")), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("orders,status,text,utf8,true,false,true,,")),
+        "{}",
+        r.stdout
+    );
     let r = run(crmlens(tmp.path()).args(["schema", "--table", "order"]));
     assert_eq!(r.code, 2);
+}
+
+#[test]
+fn nightly_run_validates_then_writes_each_query() {
+    let tmp = tempdir();
+    let r = run(crmlens(tmp.path()).args([
+        "generate",
+        "--out",
+        "data",
+        "--customers",
+        "200",
+        "--seed",
+        "3",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/nightly");
+    let r = run(crmlens(tmp.path())
+        .args(["run", "--dataset", "data", "--out", "nightly", "--queries"])
+        .arg(&queries));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("validation passed"), "{}", r.stdout);
+    // Independent check: the monthly order counts add up to the paid orders in the file,
+    // counted with the parquet reader.
+    let csv = std::fs::read_to_string(tmp.path().join("nightly/revenue_by_month.csv")).unwrap();
+    let total: u64 = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap())
+        .sum();
+    let batches = crate::common::read_parquet(&tmp.path().join("data/orders.parquet"));
+    let paid: usize = batches
+        .iter()
+        .map(|b| {
+            let status = datafusion::arrow::compute::cast(
+                b.column_by_name("status").unwrap(),
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )
+            .unwrap();
+            use datafusion::arrow::array::AsArray;
+            status
+                .as_string::<i32>()
+                .iter()
+                .filter(|s| *s == Some("paid"))
+                .count()
+        })
+        .sum();
+    assert_eq!(total as usize, paid);
+    assert!(tmp.path().join("nightly/top_customers.csv").exists());
+
+    // A dataset with errors: nothing is written and the exit code is 1.
+    std::fs::remove_file(tmp.path().join("data/customers.parquet")).unwrap();
+    let r = run(crmlens(tmp.path())
+        .args(["run", "--dataset", "data", "--out", "second", "--queries"])
+        .arg(&queries));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!tmp.path().join("second").exists());
 }

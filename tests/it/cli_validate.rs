@@ -10,7 +10,15 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use crate::common::{crmlens, run, tempdir};
 
 fn generate(dir: &Path) {
-    let r = run(crmlens(dir).args(["generate", "--out", "data", "--customers", "300", "--seed", "11"]));
+    let r = run(crmlens(dir).args([
+        "generate",
+        "--out",
+        "data",
+        "--customers",
+        "300",
+        "--seed",
+        "11",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -18,12 +26,21 @@ fn generate(dir: &Path) {
 async fn rewrite(data: &Path, table: &str, select: &str) {
     let file = data.join(format!("{table}.parquet"));
     let ctx = SessionContext::new();
-    ctx.register_parquet("t", file.to_str().unwrap(), ParquetReadOptions::default()).await.unwrap();
-    let tmp = data.join(format!("{table}.rewrite.parquet"));
-    let df = ctx.sql(select).await.unwrap_or_else(|e| panic!("{select}: {e}"));
-    df.write_parquet(tmp.to_str().unwrap(), DataFrameWriteOptions::new().with_single_file_output(true), None)
+    ctx.register_parquet("t", file.to_str().unwrap(), ParquetReadOptions::default())
         .await
         .unwrap();
+    let tmp = data.join(format!("{table}.rewrite.parquet"));
+    let df = ctx
+        .sql(select)
+        .await
+        .unwrap_or_else(|e| panic!("{select}: {e}"));
+    df.write_parquet(
+        tmp.to_str().unwrap(),
+        DataFrameWriteOptions::new().with_single_file_output(true),
+        None,
+    )
+    .await
+    .unwrap();
     std::fs::rename(&tmp, &file).unwrap();
 }
 
@@ -55,7 +72,12 @@ fn generated_dataset_passes() {
     assert_eq!(findings(&report), BTreeSet::new(), "{}", r.stdout);
     assert_eq!(report["tables"].as_array().unwrap().len(), 15);
     let r = run(crmlens(tmp.path()).args(["validate", "--dataset", "data", "--format", "table"]));
-    assert!(r.stdout.contains("validation passed: 0 error(s), 0 warning(s)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("validation passed: 0 error(s), 0 warning(s)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +93,12 @@ async fn damaged_copy_yields_exactly_the_injected_faults() {
          from (select * from t order by order_id limit 2)",
     )
     .await;
-    rewrite(&data, "customers", "select * from t union all (select * from t order by customer_id limit 3)").await;
+    rewrite(
+        &data,
+        "customers",
+        "select * from t union all (select * from t order by customer_id limit 3)",
+    )
+    .await;
     rewrite(
         &data,
         "deals",
@@ -93,7 +120,12 @@ async fn damaged_copy_yields_exactly_the_injected_faults() {
          occurred_at + interval '36500 days' as occurred_at) from (select * from t order by activity_id limit 1)",
     )
     .await;
-    rewrite(&data, "surveys", "select * replace (cast(score as varchar) as score) from t").await;
+    rewrite(
+        &data,
+        "surveys",
+        "select * replace (cast(score as varchar) as score) from t",
+    )
+    .await;
     rewrite(&data, "products", "select * exclude (category) from t").await;
     let tickets = data.join("tickets.parquet");
     let bytes = std::fs::read(&tickets).unwrap();
@@ -107,7 +139,13 @@ async fn damaged_copy_yields_exactly_the_injected_faults() {
         ("error", "customers", "customer_id", "duplicate_key", 6),
         ("error", "deals", "deal_id", "null_value", 1),
         ("error", "deal_stage_history", "stage", "unknown_stage", 4),
-        ("error", "deal_stage_history", "deal_id", "orphan_reference", 1),
+        (
+            "error",
+            "deal_stage_history",
+            "deal_id",
+            "orphan_reference",
+            1,
+        ),
         ("error", "tickets", "", "unreadable_file", 1),
         ("error", "surveys", "score", "wrong_type", 0),
         ("error", "products", "category", "missing_column", 0),
@@ -130,21 +168,55 @@ async fn damaged_copy_yields_exactly_the_injected_faults() {
             .unwrap()
     };
     let orphans = find("orphan_reference", "orders");
-    let examples: Vec<&str> = orphans["examples"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    let examples: Vec<&str> = orphans["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
     // Example keys are the distinct orphan values (both ghost orders may share a customer).
     assert!(!examples.is_empty() && examples.len() <= 2, "{examples:?}");
-    assert!(examples.iter().all(|e| e.starts_with("GHOST-C")), "{examples:?}");
-    assert_eq!(find("unknown_stage", "deal_stage_history")["examples"], serde_json::json!(["demo"]));
-    assert_eq!(find("orphan_reference", "deal_stage_history")["examples"], serde_json::json!(["D-GHOST"]));
-    assert_eq!(find("duplicate_key", "customers")["examples"].as_array().unwrap().len(), 3);
+    assert!(
+        examples.iter().all(|e| e.starts_with("GHOST-C")),
+        "{examples:?}"
+    );
+    assert_eq!(
+        find("unknown_stage", "deal_stage_history")["examples"],
+        serde_json::json!(["demo"])
+    );
+    assert_eq!(
+        find("orphan_reference", "deal_stage_history")["examples"],
+        serde_json::json!(["D-GHOST"])
+    );
+    assert_eq!(
+        find("duplicate_key", "customers")["examples"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     let unreadable = find("unreadable_file", "tickets");
-    assert!(unreadable["message"].as_str().unwrap().contains("tickets.parquet"), "{unreadable}");
+    assert!(
+        unreadable["message"]
+            .as_str()
+            .unwrap()
+            .contains("tickets.parquet"),
+        "{unreadable}"
+    );
 
     // The table output says the same for people, and CSV lists the findings.
     let r = run(crmlens(tmp.path()).args(["validate", "--dataset", "data", "--format", "table"]));
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("validation FAILED: 8 error(s), 2 warning(s)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("validation FAILED: 8 error(s), 2 warning(s)"),
+        "{}",
+        r.stdout
+    );
     let r = run(crmlens(tmp.path()).args(["validate", "--dataset", "data", "--format", "csv"]));
-    assert_eq!(r.stdout.lines().next(), Some("severity,table,column,check,count,examples,message"));
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("severity,table,column,check,count,examples,message")
+    );
     assert_eq!(r.stdout.lines().count(), 11, "{}", r.stdout);
 }

@@ -21,20 +21,6 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
-/// Copies a dataset directory (recursively) for tests that damage it.
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// Output of a finished command as text.
 pub struct Run {
     pub code: i32,
@@ -89,5 +75,9 @@ pub fn parquet_rows(path: &Path) -> i64 {
 /// The path of a table in a dataset directory (`<t>.parquet` or `<t>/`).
 pub fn table_path(dataset: &Path, table: &str) -> PathBuf {
     let file = dataset.join(format!("{table}.parquet"));
-    if file.exists() { file } else { dataset.join(table) }
+    if file.exists() {
+        file
+    } else {
+        dataset.join(table)
+    }
 }

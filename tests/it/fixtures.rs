@@ -30,12 +30,20 @@ fn text(values: &[&str]) -> ArrayRef {
 }
 
 fn dict(values: &[&str]) -> ArrayRef {
-    Arc::new(values.iter().copied().collect::<DictionaryArray<Int32Type>>())
+    Arc::new(
+        values
+            .iter()
+            .copied()
+            .collect::<DictionaryArray<Int32Type>>(),
+    )
 }
 
 /// Milliseconds since the epoch of a UTC wall-clock time.
 fn ms(s: &str) -> i64 {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap().and_utc().timestamp_millis()
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+        .unwrap()
+        .and_utc()
+        .timestamp_millis()
 }
 
 pub fn variants(dir: &Path) {
@@ -78,8 +86,14 @@ pub fn variants(dir: &Path) {
                     .with_timezone("Europe/Moscow"),
                 ),
             ),
-            ("amount", Arc::new(Float64Array::from(vec![100.25, 50.0, 1000.48, 20.0, 300.0]))),
-            ("status", text(&["paid", "paid", "paid", "refunded", "cancelled"])),
+            (
+                "amount",
+                Arc::new(Float64Array::from(vec![100.25, 50.0, 1000.48, 20.0, 300.0])),
+            ),
+            (
+                "status",
+                text(&["paid", "paid", "paid", "refunded", "cancelled"]),
+            ),
         ],
     );
     write(
@@ -90,7 +104,11 @@ pub fn variants(dir: &Path) {
             ("category", text(&["kitchen", "kitchen"])),
             (
                 "unit_cost",
-                Arc::new(Decimal128Array::from(vec![12_500, 7_125]).with_precision_and_scale(10, 3).unwrap()),
+                Arc::new(
+                    Decimal128Array::from(vec![12_500, 7_125])
+                        .with_precision_and_scale(10, 3)
+                        .unwrap(),
+                ),
             ),
         ],
     );
@@ -102,7 +120,11 @@ pub fn variants(dir: &Path) {
             ("quantity", Arc::new(Int32Array::from(vec![2, 1, 40]))),
             (
                 "unit_price",
-                Arc::new(Decimal128Array::from(vec![40_000, 20_250, 25_012]).with_precision_and_scale(10, 3).unwrap()),
+                Arc::new(
+                    Decimal128Array::from(vec![40_000, 20_250, 25_012])
+                        .with_precision_and_scale(10, 3)
+                        .unwrap(),
+                ),
             ),
         ],
     );

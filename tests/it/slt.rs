@@ -44,7 +44,10 @@ fn cell(array: &ArrayRef, row: usize, fmt: &ArrayFormatter) -> String {
     if array.is_null(row) {
         return "NULL".into();
     }
-    if let Some(f) = array.as_any().downcast_ref::<datafusion::arrow::array::Float64Array>() {
+    if let Some(f) = array
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::Float64Array>()
+    {
         let v = f.value(row);
         return if v == v.trunc() && v.abs() < 1e15 {
             format!("{v:.1}")
@@ -62,16 +65,34 @@ impl AsyncDB for CrmDb {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<Self::ColumnType>, Self::Error> {
-        let df = self.engine.sql(sql).await.map_err(|e| SltError(e.to_string()))?;
-        let types = df.schema().fields().iter().map(|f| column_type(f.data_type())).collect();
+        let df = self
+            .engine
+            .sql(sql)
+            .await
+            .map_err(|e| SltError(e.to_string()))?;
+        let types = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
         let batches = df.collect().await.map_err(|e| SltError(e.to_string()))?;
         let opts = FormatOptions::default().with_null("NULL");
         let mut rows = Vec::new();
         for b in &batches {
-            let formatters: Vec<ArrayFormatter> =
-                b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap()).collect();
+            let formatters: Vec<ArrayFormatter> = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
+                .collect();
             for r in 0..b.num_rows() {
-                rows.push(b.columns().iter().zip(&formatters).map(|(c, f)| cell(c, r, f)).collect());
+                rows.push(
+                    b.columns()
+                        .iter()
+                        .zip(&formatters)
+                        .map(|(c, f)| cell(c, r, f))
+                        .collect(),
+                );
             }
         }
         if sql.trim_start().to_lowercase().starts_with("create") {
@@ -125,7 +146,9 @@ async fn sqllogictest_files() {
         let mut runner = sqllogictest::Runner::new(|| {
             let config = config.clone();
             async move {
-                let engine = Engine::open(&config).await.map_err(|e| SltError(e.to_string()))?;
+                let engine = Engine::open(&config)
+                    .await
+                    .map_err(|e| SltError(e.to_string()))?;
                 Ok::<_, SltError>(CrmDb { engine })
             }
         });
@@ -144,5 +167,10 @@ async fn sqllogictest_files() {
             failures.push(format!("{}: {e}", file.display()));
         }
     }
-    assert!(failures.is_empty(), "{} slt file(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} slt file(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

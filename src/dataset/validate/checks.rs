@@ -28,7 +28,11 @@ fn lit(s: &str) -> String {
 }
 
 fn in_list(values: impl IntoIterator<Item = impl AsRef<str>>) -> String {
-    values.into_iter().map(|v| lit(v.as_ref())).collect::<Vec<_>>().join(", ")
+    values
+        .into_iter()
+        .map(|v| lit(v.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Checker<'_> {
@@ -39,7 +43,11 @@ impl Checker<'_> {
         };
         let col = datafusion::arrow::compute::cast(b.column(0), &DataType::Int64)?;
         let col = col.as_primitive::<Int64Type>();
-        Ok(if col.is_null(0) { 0 } else { col.value(0).max(0) as u64 })
+        Ok(if col.is_null(0) {
+            0
+        } else {
+            col.value(0).max(0) as u64
+        })
     }
 
     async fn examples(&self, sql: &str) -> Result<Vec<String>> {
@@ -48,9 +56,16 @@ impl Checker<'_> {
     }
 
     /// Rows of `table` matching `cond`, with up to five distinct values of `example`.
-    async fn count_where(&self, table: &str, cond: &str, example: Option<&str>) -> Result<(u64, Vec<String>)> {
+    async fn count_where(
+        &self,
+        table: &str,
+        cond: &str,
+        example: Option<&str>,
+    ) -> Result<(u64, Vec<String>)> {
         let t = q(table);
-        let n = self.scalar(&format!("select count(*) from {t} where {cond}")).await?;
+        let n = self
+            .scalar(&format!("select count(*) from {t} where {cond}"))
+            .await?;
         let examples = match example {
             Some(e) if n > 0 => {
                 self.examples(&format!(
@@ -85,7 +100,12 @@ impl Checker<'_> {
             .map(|(s, schema)| usable_column(schema, s, column))
     }
 
-    pub async fn table_checks(&self, spec: &TableSpec, schema: &SchemaRef, findings: &mut Vec<Finding>) -> Result<()> {
+    pub async fn table_checks(
+        &self,
+        spec: &TableSpec,
+        schema: &SchemaRef,
+        findings: &mut Vec<Finding>,
+    ) -> Result<()> {
         let t = spec.name;
         let has = |c: &str| usable_column(schema, spec, c);
         let mut add = |severity, column: &str, check, count: u64, examples, message: String| {
@@ -104,21 +124,45 @@ impl Checker<'_> {
 
         for c in spec.columns.iter().filter(|c| !c.nullable && has(c.name)) {
             let label = self.label(spec, schema, c.name);
-            let (n, ex) = self.count_where(t, &format!("{} is null", q(c.name)), label.as_deref()).await?;
-            add(Severity::Error, c.name, "null_value", n, ex, "nulls in a column that must not have them".into());
+            let (n, ex) = self
+                .count_where(t, &format!("{} is null", q(c.name)), label.as_deref())
+                .await?;
+            add(
+                Severity::Error,
+                c.name,
+                "null_value",
+                n,
+                ex,
+                "nulls in a column that must not have them".into(),
+            );
         }
 
         if !spec.key.is_empty() && spec.key.iter().all(|k| has(k)) {
             let keys = spec.key.iter().map(|k| q(k)).collect::<Vec<_>>().join(", ");
-            let not_null = spec.key.iter().map(|k| format!("{} is not null", q(k))).collect::<Vec<_>>().join(" and ");
+            let not_null = spec
+                .key
+                .iter()
+                .map(|k| format!("{} is not null", q(k)))
+                .collect::<Vec<_>>()
+                .join(" and ");
             let dups = format!(
                 "select {keys}, count(*) as n from {} where {not_null} group by {keys} having count(*) > 1",
                 q(t)
             );
-            let n = self.scalar(&format!("select coalesce(sum(n), 0) from ({dups})")).await?;
+            let n = self
+                .scalar(&format!("select coalesce(sum(n), 0) from ({dups})"))
+                .await?;
             let ex = if n > 0 {
-                let label = spec.key.iter().map(|k| format!("cast({} as varchar)", q(k))).collect::<Vec<_>>().join(", ");
-                self.examples(&format!("select concat_ws('/', {label}) as k from ({dups}) order by 1 limit 5")).await?
+                let label = spec
+                    .key
+                    .iter()
+                    .map(|k| format!("cast({} as varchar)", q(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.examples(&format!(
+                    "select concat_ws('/', {label}) as k from ({dups}) order by 1 limit 5"
+                ))
+                .await?
             } else {
                 vec![]
             };
@@ -128,7 +172,10 @@ impl Checker<'_> {
                 "duplicate_key",
                 n,
                 ex,
-                format!("rows sharing a key ({}) that must be unique", spec.key.join(", ")),
+                format!(
+                    "rows sharing a key ({}) that must be unique",
+                    spec.key.join(", ")
+                ),
             );
         }
 
@@ -153,14 +200,19 @@ impl Checker<'_> {
                 }
                 Some(false) => {}
                 None => {
-                    let (n, ex) = self.count_where(t, &format!("{c} is not null"), Some(&c)).await?;
+                    let (n, ex) = self
+                        .count_where(t, &format!("{c} is not null"), Some(&c))
+                        .await?;
                     add(
                         Severity::Warning,
                         r.column,
                         "unresolvable_reference",
                         n,
                         ex,
-                        format!("rows refer to table {}, which the dataset does not have", r.table),
+                        format!(
+                            "rows refer to table {}, which the dataset does not have",
+                            r.table
+                        ),
                     );
                 }
             }
@@ -169,26 +221,53 @@ impl Checker<'_> {
         for c in spec.columns.iter().filter(|c| has(c.name)) {
             let col = q(c.name);
             if !c.values.is_empty() {
-                let cond = format!("{col} is not null and cast({col} as varchar) not in ({})", in_list(c.values));
+                let cond = format!(
+                    "{col} is not null and cast({col} as varchar) not in ({})",
+                    in_list(c.values)
+                );
                 let (n, ex) = self.count_where(t, &cond, Some(&col)).await?;
-                add(Severity::Error, c.name, "unknown_value", n, ex, format!("values outside {}", c.values.join(" | ")));
+                add(
+                    Severity::Error,
+                    c.name,
+                    "unknown_value",
+                    n,
+                    ex,
+                    format!("values outside {}", c.values.join(" | ")),
+                );
             }
             if let Some((lo, hi)) = c.range {
                 let cond = format!("{col} < {lo} or {col} > {hi}");
                 let (n, ex) = self.count_where(t, &cond, Some(&col)).await?;
-                add(Severity::Error, c.name, "out_of_range", n, ex, format!("values outside {lo}..={hi}"));
+                add(
+                    Severity::Error,
+                    c.name,
+                    "out_of_range",
+                    n,
+                    ex,
+                    format!("values outside {lo}..={hi}"),
+                );
             }
             if is_money(c) {
                 let label = self.label(spec, schema, c.name);
-                let (n, ex) = self.count_where(t, &format!("{col} < 0"), label.as_deref()).await?;
-                add(Severity::Warning, c.name, "negative_amount", n, ex, "negative amounts".into());
+                let (n, ex) = self
+                    .count_where(t, &format!("{col} < 0"), label.as_deref())
+                    .await?;
+                add(
+                    Severity::Warning,
+                    c.name,
+                    "negative_amount",
+                    n,
+                    ex,
+                    "negative amounts".into(),
+                );
             }
             if c.kind == ColumnKind::Timestamp
                 && let Some(as_of) = self.as_of
                 && let Ok(field) = schema.field_with_name(c.name)
                 && let DataType::Timestamp(unit, tz) = field.data_type()
             {
-                let raw = super::after_as_of_raw(as_of, &self.config.timezone, *unit, tz.is_some())?;
+                let raw =
+                    super::after_as_of_raw(as_of, &self.config.timezone, *unit, tz.is_some())?;
                 let label = self.label(spec, schema, c.name);
                 let cond = format!("cast({col} as bigint) >= {raw}");
                 let (n, ex) = self.count_where(t, &cond, label.as_deref()).await?;
@@ -198,14 +277,19 @@ impl Checker<'_> {
                     "after_as_of",
                     n,
                     ex,
-                    format!("timestamps after as_of {as_of} (analyses as of that date ignore them)"),
+                    format!(
+                        "timestamps after as_of {as_of} (analyses as of that date ignore them)"
+                    ),
                 );
             }
         }
 
         if t == "deal_stage_history" && has("stage") {
             let pipeline = &self.config.pipeline;
-            let known = pipeline.stages.iter().chain(std::iter::once(&pipeline.lost_stage));
+            let known = pipeline
+                .stages
+                .iter()
+                .chain(std::iter::once(&pipeline.lost_stage));
             let cond = format!("cast(\"stage\" as varchar) not in ({})", in_list(known));
             let (n, ex) = self.count_where(t, &cond, Some("\"stage\"")).await?;
             add(

@@ -103,7 +103,9 @@ impl Report {
                 text(|f| f.table.clone()),
                 text(|f| f.column.clone().unwrap_or_default()),
                 text(|f| f.check.to_string()),
-                Arc::new(UInt64Array::from_iter_values(self.findings.iter().map(|f| f.count))),
+                Arc::new(UInt64Array::from_iter_values(
+                    self.findings.iter().map(|f| f.count),
+                )),
                 text(|f| f.examples.join(", ")),
                 text(|f| f.message.clone()),
             ],
@@ -121,10 +123,18 @@ impl Report {
         Ok(RecordBatch::try_new(
             schema,
             vec![
-                Arc::new(StringArray::from_iter_values(self.tables.iter().map(|t| t.table.clone()))),
-                Arc::new(StringArray::from_iter_values(self.tables.iter().map(|t| t.status))),
-                Arc::new(UInt64Array::from_iter_values(self.tables.iter().map(|t| t.files as u64))),
-                Arc::new(UInt64Array::from(self.tables.iter().map(|t| t.rows).collect::<Vec<_>>())),
+                Arc::new(StringArray::from_iter_values(
+                    self.tables.iter().map(|t| t.table.clone()),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    self.tables.iter().map(|t| t.status),
+                )),
+                Arc::new(UInt64Array::from_iter_values(
+                    self.tables.iter().map(|t| t.files as u64),
+                )),
+                Arc::new(UInt64Array::from(
+                    self.tables.iter().map(|t| t.rows).collect::<Vec<_>>(),
+                )),
             ],
         )?)
     }
@@ -158,7 +168,10 @@ pub async fn validate(config: &Config) -> Result<Report> {
                     check: "missing_table",
                     count: 0,
                     examples: vec![],
-                    message: format!("required table missing: expected {0}.parquet or a folder {0}/", spec.name),
+                    message: format!(
+                        "required table missing: expected {0}.parquet or a folder {0}/",
+                        spec.name
+                    ),
                 });
             }
             continue;
@@ -194,8 +207,13 @@ pub async fn validate(config: &Config) -> Result<Report> {
 
     let as_of = match config.as_of {
         Some(d) => Some(d),
-        None if usable.iter().any(|(s, schema)| s.name == "orders" && usable_column(schema, s, "ordered_at")) => {
-            engine_tables::latest_date(&ctx, "orders", "ordered_at", &config.timezone).await.ok()
+        None if usable
+            .iter()
+            .any(|(s, schema)| s.name == "orders" && usable_column(schema, s, "ordered_at")) =>
+        {
+            engine_tables::latest_date(&ctx, "orders", "ordered_at", &config.timezone)
+                .await
+                .ok()
         }
         None => None,
     };
@@ -209,9 +227,15 @@ pub async fn validate(config: &Config) -> Result<Report> {
         checker.table_checks(spec, schema, &mut findings).await?;
     }
 
-    findings.sort_by(|a, b| a.severity.cmp(&b.severity));
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    let warnings = findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    findings.sort_by_key(|f| f.severity);
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
     Ok(Report {
         dataset: root,
         as_of,
@@ -258,7 +282,12 @@ async fn register_checked(
             column: None,
             check: "ignored_files",
             count: source.ignored_files.len() as u64,
-            examples: source.ignored_files.iter().take(5).map(|p| p.display().to_string()).collect(),
+            examples: source
+                .ignored_files
+                .iter()
+                .take(5)
+                .map(|p| p.display().to_string())
+                .collect(),
             message: "files in the table folder that are not read (not .parquet, or hidden)".into(),
         });
     }
@@ -282,7 +311,11 @@ fn column_findings(spec: &TableSpec, schema: &SchemaRef, findings: &mut Vec<Find
     for column in &spec.columns {
         match schema.field_with_name(column.name) {
             Err(_) => findings.push(Finding {
-                severity: if column.required { Severity::Error } else { Severity::Warning },
+                severity: if column.required {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
                 table: spec.name.into(),
                 column: Some(column.name.into()),
                 check: "missing_column",
@@ -290,10 +323,18 @@ fn column_findings(spec: &TableSpec, schema: &SchemaRef, findings: &mut Vec<Find
                 examples: vec![],
                 message: format!(
                     "{} {} column missing ({}){}",
-                    if column.required { "required" } else { "optional" },
+                    if column.required {
+                        "required"
+                    } else {
+                        "optional"
+                    },
                     format!("{:?}", column.kind).to_lowercase(),
                     column.doc,
-                    if column.required { "" } else { "; analyses that use it will fail" }
+                    if column.required {
+                        ""
+                    } else {
+                        "; analyses that use it will fail"
+                    }
                 ),
             }),
             Ok(field) if !column.kind.accepts(field.data_type()) => findings.push(Finding {
@@ -303,7 +344,11 @@ fn column_findings(spec: &TableSpec, schema: &SchemaRef, findings: &mut Vec<Find
                 check: "wrong_type",
                 count: 0,
                 examples: vec![],
-                message: format!("found {}, expected {}", type_name(field.data_type()), column.kind.accepted()),
+                message: format!(
+                    "found {}, expected {}",
+                    type_name(field.data_type()),
+                    column.kind.accepted()
+                ),
             }),
             Ok(_) => {}
         }
@@ -327,11 +372,16 @@ fn after_as_of_raw(as_of: NaiveDate, timezone: &str, unit: TimeUnit, zoned: bool
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .ok_or_else(|| Error::Usage(format!("as_of {as_of} is out of range")))?;
     let micros = if zoned {
-        let zone: datafusion::arrow::array::timezone::Tz =
-            timezone.parse().map_err(|e| Error::Usage(format!("timezone {timezone:?}: {e}")))?;
+        let zone: datafusion::arrow::array::timezone::Tz = timezone
+            .parse()
+            .map_err(|e| Error::Usage(format!("timezone {timezone:?}: {e}")))?;
         zone.from_local_datetime(&next)
             .earliest()
-            .ok_or_else(|| Error::Usage(format!("midnight after {as_of} does not exist in {timezone}")))?
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "midnight after {as_of} does not exist in {timezone}"
+                ))
+            })?
             .timestamp_micros()
     } else {
         next.and_utc().timestamp_micros()
