@@ -3,7 +3,9 @@
 //!
 //! `variants`: every table column in a non-canonical but accepted physical type (large utf8
 //! ids, dictionary-encoded foreign keys, float64 and decimal(10,3) money, int32 quantities,
-//! naive millisecond and zoned nanosecond timestamps), names in Cyrillic, Arabic and Hebrew.
+//! naive millisecond and zoned nanosecond timestamps), names in Cyrillic, Arabic and Hebrew,
+//! and `events/` as a hive-partitioned folder (`month=2024-03/`, `month=2024-04/`) beside a
+//! stray `_SUCCESS` marker that must be ignored.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -128,4 +130,32 @@ pub fn variants(dir: &Path) {
             ),
         ],
     );
+    for (month, rows) in [
+        (
+            "2024-03",
+            vec![("C1", "visit"), ("C1", "signup"), ("C2", "visit")],
+        ),
+        ("2024-04", vec![("C3", "visit")]),
+    ] {
+        let part = dir.join(format!("events/month={month}"));
+        std::fs::create_dir_all(&part).unwrap();
+        let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let names: Vec<&str> = rows.iter().map(|r| r.1).collect();
+        let at = ms(&format!("{month}-10 12:00"));
+        write(
+            &part.join("part-0.parquet"),
+            vec![
+                ("customer_id", text(&ids)),
+                ("event", text(&names)),
+                (
+                    "occurred_at",
+                    Arc::new(
+                        TimestampMicrosecondArray::from(vec![at * 1000; ids.len()])
+                            .with_timezone("UTC"),
+                    ),
+                ),
+            ],
+        );
+    }
+    std::fs::write(dir.join("events/_SUCCESS"), "").unwrap();
 }

@@ -1,6 +1,7 @@
 //! sqllogictest over the crmlens session: every `tests/slt/*.slt` file runs against a fresh
 //! engine. The first line `# dataset: NAME` picks the dataset: `demo` (default, the committed
-//! demo) or `variants` (the hand-made fixture of accepted type variants).
+//! demo) or `variants` (the hand-made fixture of accepted type variants); a line
+//! `# timezone: ZONE` sets the dataset time zone.
 //! `COMPLETE=1 cargo test slt` rewrites the expected results: check the diff by hand.
 
 use std::path::{Path, PathBuf};
@@ -108,15 +109,18 @@ impl AsyncDB for CrmDb {
     }
 }
 
-fn dataset_for(file: &Path, scratch: &Path) -> PathBuf {
+/// The value of a `# key: value` line in the comment block that opens an .slt file.
+fn header(file: &Path, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(file).unwrap();
-    let name = text
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("# dataset:"))
-        .map(str::trim)
-        .unwrap_or("demo");
-    match name {
+    let prefix = format!("# {key}:");
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
+}
+
+fn dataset_for(file: &Path, scratch: &Path) -> PathBuf {
+    let name = header(file, "dataset").unwrap_or_else(|| "demo".into());
+    match name.as_str() {
         "demo" => crate::common::demo(),
         "variants" => {
             let dir = scratch.join("variants");
@@ -142,7 +146,10 @@ async fn sqllogictest_files() {
     for file in &files {
         let scratch = crate::common::tempdir();
         let dataset = dataset_for(file, scratch.path());
-        let config = Config::for_dataset(&dataset);
+        let mut config = Config::for_dataset(&dataset);
+        if let Some(zone) = header(file, "timezone") {
+            config.timezone = zone;
+        }
         let mut runner = sqllogictest::Runner::new(|| {
             let config = config.clone();
             async move {
