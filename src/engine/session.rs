@@ -67,12 +67,23 @@ fn datafusion_option_error(session: &SessionConfig, key: &str, value: &str, erro
 /// The session state: configuration, runtime (memory pool and spill directory) and functions.
 pub fn session_state(config: &Config) -> Result<SessionState> {
     let mut runtime = RuntimeEnvBuilder::new();
+    let mut session = session_config(config)?;
     if let Some(limit) = &config.engine.memory_limit {
         let bytes =
             parse_size(limit).map_err(|e| Error::Usage(format!("engine.memory_limit: {e}")))?;
         // The whole limit is for query execution; operators that can spill (sort, hash
         // aggregate, hash join) do so instead of failing when they reach it.
         runtime = runtime.with_memory_limit(bytes, 1.0);
+        // Each sorting partition reserves memory up front to merge its spill files (10 MB by
+        // default); under a small limit those reservations alone exhaust the pool and the sort
+        // fails instead of spilling. Keep them to a share of the limit unless set explicitly.
+        let key = "datafusion.execution.sort_spill_reservation_bytes";
+        if !config.datafusion_options().iter().any(|(k, _)| k == key) {
+            let partitions = session.target_partitions().max(1);
+            let share = bytes / (4 * partitions);
+            let current = session.options().execution.sort_spill_reservation_bytes;
+            session.options_mut().execution.sort_spill_reservation_bytes = current.min(share);
+        }
     }
     let disk = match &config.engine.spill_dir {
         Some(dir) => {
@@ -85,7 +96,7 @@ pub fn session_state(config: &Config) -> Result<SessionState> {
     let runtime = runtime.build_arc()?;
     let mut state = SessionStateBuilder::new()
         .with_default_features()
-        .with_config(session_config(config)?)
+        .with_config(session)
         .with_runtime_env(runtime)
         .build();
     functions::register_all(&mut state)?;
@@ -100,4 +111,72 @@ pub fn session_context(config: &Config) -> Result<SessionContext> {
 /// The number of partitions a session plans with (for messages and benchmarks).
 pub fn target_partitions(ctx: &SessionContext) -> usize {
     ctx.state().config().target_partitions()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::execution::memory_pool::MemoryLimit;
+
+    #[test]
+    fn memory_limit_and_spill_directory_are_applied() {
+        let spill = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.engine.memory_limit = Some("64MB".into());
+        config.engine.spill_dir = Some(spill.path().join("spill"));
+        config.engine.target_partitions = Some(3);
+        let state = session_state(&config).unwrap();
+        let runtime = state.runtime_env();
+        assert!(
+            matches!(runtime.memory_pool.memory_limit(), MemoryLimit::Finite(n) if n == 64 << 20)
+        );
+        assert!(runtime.disk_manager.tmp_files_enabled());
+        let file = runtime.disk_manager.create_tmp_file("test").unwrap();
+        let path = file.path().expect("a file-backed spill file").to_path_buf();
+        assert!(path.starts_with(spill.path().join("spill")), "{path:?}");
+        assert_eq!(state.config().target_partitions(), 3);
+    }
+
+    #[test]
+    fn a_sort_over_the_limit_spills_instead_of_failing() {
+        let spill = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.engine.memory_limit = Some("8MB".into());
+        config.engine.spill_dir = Some(spill.path().to_path_buf());
+        let ctx = session_context(&config).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // 2M sorted rows (16 MB of values, more with row overhead) through an 8 MB pool.
+        let sql = "select value * 7919 % 1000003 as x from generate_series(1, 2000000) order by x";
+        let batches = rt
+            .block_on(async { ctx.sql(sql).await?.collect().await })
+            .unwrap();
+        let mut values = Vec::with_capacity(2_000_000);
+        for b in &batches {
+            let col = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .unwrap();
+            values.extend(col.values().iter().copied());
+        }
+        let mut expected: Vec<i64> = (1..=2_000_000_i64).map(|v| v * 7919 % 1_000_003).collect();
+        expected.sort_unstable();
+        assert_eq!(values, expected);
+    }
+
+    #[test]
+    fn unknown_datafusion_option_suggests_the_closest() {
+        let mut config = Config::default();
+        config
+            .datafusion
+            .insert("execution.batch_sise".into(), toml::Value::Integer(100));
+        let err = session_config(&config).unwrap_err().to_string();
+        assert!(
+            err.contains("did you mean `execution.batch_size`?"),
+            "{err}"
+        );
+    }
 }
