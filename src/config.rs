@@ -20,7 +20,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "crmlens.toml";
 pub struct Config {
     /// Dataset directory; relative paths are resolved against the configuration file's folder.
     pub dataset: Option<PathBuf>,
-    /// Analysis date (inclusive); default: the latest order date in the data.
+    /// Analysis date (inclusive); default: the latest order date in the data. Written either
+    /// as a TOML date (`as_of = 2024-06-30`) or a string (`as_of = "2024-06-30"`).
+    #[serde(deserialize_with = "date_or_string")]
     pub as_of: Option<NaiveDate>,
     /// The dataset's currency (ISO 4217), for labels.
     pub currency: String,
@@ -217,6 +219,24 @@ impl Config {
             })
             .collect()
     }
+}
+
+fn date_or_string<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<NaiveDate>, D::Error> {
+    use serde::de::Error as _;
+    let text = match toml::Value::deserialize(d)? {
+        toml::Value::String(s) => s,
+        toml::Value::Datetime(dt) => dt.to_string(),
+        other => {
+            return Err(D::Error::custom(format!(
+                "expected a date YYYY-MM-DD, found {other}"
+            )));
+        }
+    };
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("expected a date YYYY-MM-DD, found {text:?}")))
 }
 
 /// Time zone validation without pulling chrono-tz into our own dependencies: DataFusion's

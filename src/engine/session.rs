@@ -2,8 +2,12 @@
 //! disk spilling, parallelism, raw `datafusion.*` options, and every CRM SQL function. A
 //! distributed executor later builds its state through the same [`session_state`].
 
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -71,9 +75,14 @@ pub fn session_state(config: &Config) -> Result<SessionState> {
     if let Some(limit) = &config.engine.memory_limit {
         let bytes =
             parse_size(limit).map_err(|e| Error::Usage(format!("engine.memory_limit: {e}")))?;
-        // The whole limit is for query execution; operators that can spill (sort, hash
-        // aggregate, hash join) do so instead of failing when they reach it.
-        runtime = runtime.with_memory_limit(bytes, 1.0);
+        // The whole limit is for query execution. A fair pool splits it among the operators
+        // that can spill (sort, hash aggregate, hash join), so that one partition cannot take
+        // everything and leave another's merge phase without room; over their share they
+        // spill to disk instead of failing. Error messages name the top consumers.
+        let pool = FairSpillPool::new(bytes);
+        let tracked =
+            TrackConsumersPool::new(pool, NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN));
+        runtime = runtime.with_memory_pool(Arc::new(tracked));
         // Each sorting partition reserves memory up front to merge its spill files (10 MB by
         // default); under a small limit those reservations alone exhaust the pool and the sort
         // fails instead of spilling. Keep them to a share of the limit unless set explicitly.
@@ -141,19 +150,19 @@ mod tests {
     fn a_sort_over_the_limit_spills_instead_of_failing() {
         let spill = tempfile::tempdir().unwrap();
         let mut config = Config::default();
-        config.engine.memory_limit = Some("8MB".into());
+        config.engine.memory_limit = Some("20MB".into());
         config.engine.spill_dir = Some(spill.path().to_path_buf());
         let ctx = session_context(&config).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .unwrap();
-        // 2M sorted rows (16 MB of values, more with row overhead) through an 8 MB pool.
-        let sql = "select value * 7919 % 1000003 as x from generate_series(1, 2000000) order by x";
+        // 3M sorted rows (24 MB of values, more with row overhead) through a 20 MB pool.
+        let sql = "select value * 7919 % 1000003 as x from generate_series(1, 3000000) order by x";
         let batches = rt
             .block_on(async { ctx.sql(sql).await?.collect().await })
             .unwrap();
-        let mut values = Vec::with_capacity(2_000_000);
+        let mut values = Vec::with_capacity(3_000_000);
         for b in &batches {
             let col = b
                 .column(0)
@@ -162,7 +171,7 @@ mod tests {
                 .unwrap();
             values.extend(col.values().iter().copied());
         }
-        let mut expected: Vec<i64> = (1..=2_000_000_i64).map(|v| v * 7919 % 1_000_003).collect();
+        let mut expected: Vec<i64> = (1..=3_000_000_i64).map(|v| v * 7919 % 1_000_003).collect();
         expected.sort_unstable();
         assert_eq!(values, expected);
     }
