@@ -66,11 +66,9 @@ pub fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
             summary.out.display(),
             summary.as_of
         );
-        for (table, rows, bytes) in &summary.tables {
-            text.push_str(&format!(
-                "  {table:<20} {rows:>12} rows {:>10.1} MB\n",
-                *bytes as f64 / 1e6
-            ));
+        for t in &summary.tables {
+            let (table, rows, mb) = (&t.table, t.rows, t.bytes as f64 / 1e6);
+            text.push_str(&format!("  {table:<20} {rows:>12} rows {mb:>10.1} MB\n"));
         }
         write_stdout(text.as_bytes())?;
     }

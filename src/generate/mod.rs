@@ -103,8 +103,16 @@ pub struct GenerateSummary {
     /// The last day covered (inclusive).
     #[serde(serialize_with = "serialize_date")]
     pub as_of: chrono::NaiveDate,
-    /// (table, rows, bytes on disk), in the order of the contract.
-    pub tables: Vec<(String, u64, u64)>,
+    /// Rows and bytes on disk per table, in the order of the contract.
+    pub tables: Vec<TableSummary>,
+}
+
+/// What was written for one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableSummary {
+    pub table: String,
+    pub rows: u64,
+    pub bytes: u64,
 }
 
 fn serialize_date<S: serde::Serializer>(
@@ -206,7 +214,11 @@ fn run(opts: &GenerateOptions, block: u64, single_max: u64) -> Result<GenerateSu
         .iter()
         .map(|t| {
             let (rows, bytes) = stats.get(t.name).copied().unwrap_or((0, 0));
-            (t.name.to_string(), rows, bytes)
+            TableSummary {
+                table: t.name.to_string(),
+                rows,
+                bytes,
+            }
         })
         .collect();
     Ok(GenerateSummary {

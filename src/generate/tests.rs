@@ -188,12 +188,12 @@ fn check_contract(dir: &Path, summary: &GenerateSummary) {
         + 999_999;
     for spec in tables() {
         let t = &data[spec.name];
-        let (_, rows, bytes) = summary
+        let row = summary
             .tables
             .iter()
-            .find(|x| x.0 == spec.name)
-            .expect("summary row")
-            .clone();
+            .find(|x| x.table == spec.name)
+            .expect("summary row");
+        let (rows, bytes) = (row.rows, row.bytes);
         assert_eq!(rows as usize, t.rows(), "{}", spec.name);
         let on_disk: u64 = table_files(dir, spec.name)
             .iter()

@@ -91,8 +91,8 @@ fn summary_matches_the_files() {
     let tables = summary["tables"].as_array().unwrap();
     assert_eq!(tables.len(), 15);
     for t in tables {
-        let name = t[0].as_str().unwrap();
-        let rows = t[1].as_i64().unwrap();
+        let name = t["table"].as_str().unwrap();
+        let rows = t["rows"].as_i64().unwrap();
         assert_eq!(
             rows,
             parquet_rows(&table_path(&tmp.path().join("d"), name)),
