@@ -46,7 +46,11 @@ fn query_text(args: &Args) -> Result<String> {
                 .map_err(|e| Error::io("<stdin>", e))?;
             s
         }
-        (Some(_), Some(_)) => unreachable!("clap rejects a query together with -f"),
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "give the query either as an argument or with -f, not both".into(),
+            ));
+        }
     };
     if text.trim().is_empty() {
         return Err(Error::Usage("the query is empty".into()));
