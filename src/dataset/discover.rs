@@ -237,3 +237,75 @@ pub fn check_parquet_file(path: &Path) -> std::result::Result<ParquetFileInfo, S
         bytes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"").unwrap();
+    }
+
+    #[test]
+    fn files_folders_partitions_and_extras() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("customers.parquet"));
+        touch(&root.join("orders/year=2024/month=01/part-0.parquet"));
+        touch(&root.join("orders/year=2025/month=02/part-0.parquet"));
+        touch(&root.join("orders/_SUCCESS"));
+        touch(&root.join("rates.parquet"));
+        touch(&root.join("notes.txt"));
+        touch(&root.join(".crmlens-generate"));
+        let ds = Dataset::open(root).unwrap();
+        assert_eq!(
+            ds.tables.keys().collect::<Vec<_>>(),
+            ["customers", "orders", "rates"]
+        );
+        let orders = ds.table("orders").unwrap();
+        assert_eq!(orders.partition_columns, ["year", "month"]);
+        assert_eq!(orders.files.len(), 2);
+        assert_eq!(orders.ignored_files, [root.join("orders/_SUCCESS")]);
+        assert!(orders.canonical && !ds.table("rates").unwrap().canonical);
+        assert_eq!(ds.ignored, [root.join("notes.txt")]);
+        assert!(ds.missing_required().is_empty());
+    }
+
+    #[test]
+    fn ambiguous_and_inconsistent_tables_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(&dir.path().join("orders.parquet"));
+        touch(&dir.path().join("orders/part-0.parquet"));
+        let err = Dataset::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("table `orders` is ambiguous"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        touch(&dir.path().join("orders/year=2024/part-0.parquet"));
+        touch(&dir.path().join("orders/month=01/part-0.parquet"));
+        let err = Dataset::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("partition columns [year] differ from [month]"),
+            "{err}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        touch(&dir.path().join("orders/2024/part-0.parquet"));
+        let err = Dataset::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("sub-folder `2024` is not a hive partition"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn truncated_footer_is_described() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.parquet");
+        std::fs::write(&f, b"PAR1 not really").unwrap();
+        let err = check_parquet_file(&f).unwrap_err();
+        assert!(err.contains("not a readable Parquet file"), "{err}");
+        std::fs::write(&f, b"PAR1").unwrap();
+        assert!(check_parquet_file(&f).unwrap_err().contains("only 4 bytes"));
+    }
+}
