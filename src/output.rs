@@ -82,14 +82,39 @@ impl OutputOptions {
 }
 
 /// A file that appears at its path only when [`AtomicFile::commit`] is called; dropped
-/// uncommitted, it leaves no trace.
+/// uncommitted, it leaves no trace. A target that exists and is not a regular file (a device
+/// such as `/dev/null` or `/dev/stdout`, a named pipe) is written in place: renaming over it
+/// would replace the device with a file.
 pub struct AtomicFile {
     target: PathBuf,
-    temp: tempfile::NamedTempFile,
+    kind: Staging,
+}
+
+enum Staging {
+    Temp(tempfile::NamedTempFile),
+    InPlace(File),
 }
 
 impl AtomicFile {
     pub fn create(target: &Path) -> Result<AtomicFile> {
+        if let Ok(meta) = std::fs::metadata(target) {
+            if meta.is_dir() {
+                return Err(Error::Usage(format!(
+                    "--output {} is a directory; give a file name",
+                    target.display()
+                )));
+            }
+            if !meta.is_file() {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(target)
+                    .map_err(|e| Error::io(target, e))?;
+                return Ok(AtomicFile {
+                    target: target.to_path_buf(),
+                    kind: Staging::InPlace(file),
+                });
+            }
+        }
         let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -114,24 +139,30 @@ impl AtomicFile {
             .map_err(|e| Error::io(&dir, e))?;
         Ok(AtomicFile {
             target: target.to_path_buf(),
-            temp,
+            kind: Staging::Temp(temp),
         })
     }
 
     pub fn file(&mut self) -> &mut File {
-        self.temp.as_file_mut()
+        match &mut self.kind {
+            Staging::Temp(t) => t.as_file_mut(),
+            Staging::InPlace(f) => f,
+        }
     }
 
     /// Flushes to disk and renames into place.
     pub fn commit(self) -> Result<()> {
-        self.temp
-            .as_file()
-            .sync_all()
-            .map_err(|e| Error::io(&self.target, e))?;
         let target = self.target;
-        self.temp
-            .persist(&target)
-            .map_err(|e| Error::io(&target, e.error))?;
+        match self.kind {
+            Staging::Temp(temp) => {
+                temp.as_file()
+                    .sync_all()
+                    .map_err(|e| Error::io(&target, e))?;
+                temp.persist(&target)
+                    .map_err(|e| Error::io(&target, e.error))?;
+            }
+            Staging::InPlace(mut f) => f.flush().map_err(|e| Error::io(&target, e))?,
+        }
         Ok(())
     }
 }
@@ -495,5 +526,67 @@ fn timestamp_micros(array: &ArrayRef, unit: TimeUnit, row: usize) -> i64 {
             .saturating_mul(1_000),
         TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
         TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row) / 1_000,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_file_replaces_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        std::fs::write(&target, "old").unwrap();
+        let mut f = AtomicFile::create(&target).unwrap();
+        f.file().write_all(b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        drop(f);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+        let mut f = AtomicFile::create(&target).unwrap();
+        f.file().write_all(b"new").unwrap();
+        f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    /// A named pipe stands in for devices such as /dev/null or /dev/stdout (testing on the
+    /// real /dev/null would break the machine if this regressed).
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_written_in_place_not_replaced() {
+        use std::io::Read;
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader_path = fifo.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            File::open(reader_path)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            tx.send(text).unwrap();
+        });
+        let mut f = AtomicFile::create(&fifo).unwrap();
+        f.file().write_all(b"through the pipe").unwrap();
+        f.commit().unwrap();
+        let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+        assert_eq!(got.as_deref(), Ok("through the pipe"));
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert!(matches!(
+            AtomicFile::create(dir.path()),
+            Err(Error::Usage(_))
+        ));
     }
 }
