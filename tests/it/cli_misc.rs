@@ -92,6 +92,34 @@ fn config_typo_suggests_the_key() {
 }
 
 #[test]
+fn dataset_path_is_relative_to_the_config_file() {
+    let tmp = tempdir();
+    fixtures::variants(&tmp.path().join("project/data"));
+    std::fs::write(
+        tmp.path().join("project/crmlens.toml"),
+        "dataset = \"data\"\n",
+    )
+    .unwrap();
+    let r = run(crmlens(tmp.path()).args([
+        "sql",
+        "--config",
+        "project/crmlens.toml",
+        "--format",
+        "csv",
+        "select count(*) as n from customers",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "n\n3\n");
+    let r = run(crmlens(tmp.path()).args(["sql", "--config", "missing.toml", "select 1"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("missing.toml") && r.stderr.contains("cannot read"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn config_is_discovered_in_the_working_directory() {
     let tmp = tempdir();
     fixtures::variants(&tmp.path().join("data"));
@@ -158,114 +186,4 @@ fn scope_is_refused_until_built() {
     ]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not yet supported"), "{}", r.stderr);
-}
-
-#[test]
-fn schema_lists_the_fifteen_tables_of_the_product_brief() {
-    let tmp = tempdir();
-    let r = run(crmlens(tmp.path()).args(["schema", "--format", "json"]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let mut names: Vec<&str> = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    names.sort();
-    let mut expected = [
-        "customers",
-        "contacts",
-        "managers",
-        "products",
-        "orders",
-        "order_items",
-        "deals",
-        "deal_stage_history",
-        "activities",
-        "campaigns",
-        "campaign_members",
-        "events",
-        "tickets",
-        "surveys",
-        "plans",
-    ];
-    expected.sort();
-    assert_eq!(names, expected);
-    let required: Vec<&str> = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["required"] == true)
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(required, ["customers", "orders"]);
-
-    let r = run(crmlens(tmp.path()).args(["schema", "--table", "orders", "--format", "csv"]));
-    assert_eq!(r.code, 0);
-    assert!(
-        r.stdout
-            .lines()
-            .any(|l| l.starts_with("orders,status,text,utf8,true,false,true,,")),
-        "{}",
-        r.stdout
-    );
-    let r = run(crmlens(tmp.path()).args(["schema", "--table", "order"]));
-    assert_eq!(r.code, 2);
-}
-
-#[test]
-fn nightly_run_validates_then_writes_each_query() {
-    let tmp = tempdir();
-    let r = run(crmlens(tmp.path()).args([
-        "generate",
-        "--out",
-        "data",
-        "--customers",
-        "200",
-        "--seed",
-        "3",
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/nightly");
-    let r = run(crmlens(tmp.path())
-        .args(["run", "--dataset", "data", "--out", "nightly", "--queries"])
-        .arg(&queries));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("validation passed"), "{}", r.stdout);
-    // Independent check: the monthly order counts add up to the paid orders in the file,
-    // counted with the parquet reader.
-    let csv = std::fs::read_to_string(tmp.path().join("nightly/revenue_by_month.csv")).unwrap();
-    let total: u64 = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap())
-        .sum();
-    let batches = crate::common::read_parquet(&tmp.path().join("data/orders.parquet"));
-    let paid: usize = batches
-        .iter()
-        .map(|b| {
-            let status = datafusion::arrow::compute::cast(
-                b.column_by_name("status").unwrap(),
-                &datafusion::arrow::datatypes::DataType::Utf8,
-            )
-            .unwrap();
-            use datafusion::arrow::array::AsArray;
-            status
-                .as_string::<i32>()
-                .iter()
-                .filter(|s| *s == Some("paid"))
-                .count()
-        })
-        .sum();
-    assert_eq!(total as usize, paid);
-    assert!(tmp.path().join("nightly/top_customers.csv").exists());
-
-    // A dataset with errors: nothing is written and the exit code is 1.
-    std::fs::remove_file(tmp.path().join("data/customers.parquet")).unwrap();
-    let r = run(crmlens(tmp.path())
-        .args(["run", "--dataset", "data", "--out", "second", "--queries"])
-        .arg(&queries));
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(!tmp.path().join("second").exists());
 }

@@ -3,6 +3,8 @@
 
 mod cli_generate;
 mod cli_misc;
+mod cli_run;
+mod cli_schema;
 mod cli_sql;
 mod cli_validate;
 mod common;
