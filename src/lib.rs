@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod analytics;
 pub mod cli;
 pub mod config;
 pub mod dataset;
