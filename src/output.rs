@@ -513,7 +513,9 @@ fn float(v: f64) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn timestamp_micros(array: &ArrayRef, unit: TimeUnit, row: usize) -> i64 {
+/// Microseconds since the epoch of a timestamp cell of any unit (the raw value: a naive
+/// timestamp's wall-clock time read as UTC).
+pub fn timestamp_micros(array: &ArrayRef, unit: TimeUnit, row: usize) -> i64 {
     use datafusion::arrow::datatypes::*;
     match unit {
         TimeUnit::Second => array

@@ -100,6 +100,19 @@ pub struct ColumnSpec {
     pub doc: &'static str,
 }
 
+impl ColumnSpec {
+    /// What is wrong with a physical type for this column ("found …, expected …"), if anything.
+    pub fn type_problem(&self, found: &DataType) -> Option<String> {
+        (!self.kind.accepts(found)).then(|| {
+            format!(
+                "found {}, expected {}",
+                type_name(found),
+                self.kind.accepted()
+            )
+        })
+    }
+}
+
 /// A reference from a column to the key of another table (a foreign key).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Reference {

@@ -117,11 +117,6 @@ pub fn session_context(config: &Config) -> Result<SessionContext> {
     Ok(SessionContext::new_with_state(session_state(config)?))
 }
 
-/// The number of partitions a session plans with (for messages and benchmarks).
-pub fn target_partitions(ctx: &SessionContext) -> usize {
-    ctx.state().config().target_partitions()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

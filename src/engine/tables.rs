@@ -1,8 +1,8 @@
 //! Registering a dataset's tables in a session, checking them against the contract, and
 //! turning DataFusion's SQL errors into messages that list the names a user can use.
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::array::Array;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::common::Column;
 use datafusion::common::TableReference;
@@ -17,7 +17,8 @@ use chrono::NaiveDate;
 use crate::config::closest;
 use crate::dataset::TableSource;
 use crate::dataset::discover::check_parquet_file;
-use crate::dataset::schema::{table_spec, type_name};
+use crate::dataset::schema::table_spec;
+use crate::output::timestamp_micros;
 use crate::{Error, Result};
 
 /// The schema holding tables as read from their files when the public table is a view that
@@ -110,16 +111,13 @@ pub async fn register(
         let schema = provider.schema();
         for column in &spec.columns {
             if let Ok(field) = schema.field_with_name(column.name)
-                && !column.kind.accepts(field.data_type())
+                && let Some(problem) = column.type_problem(field.data_type())
             {
                 return Err(Error::dataset(
                     &source.path,
                     format!(
-                        "table `{}`, column `{}`: found {}, expected {}",
-                        source.name,
-                        column.name,
-                        type_name(field.data_type()),
-                        column.kind.accepted()
+                        "table `{}`, column `{}`: {problem}",
+                        source.name, column.name
                     ),
                 ));
             }
@@ -196,29 +194,7 @@ pub async fn latest_date(
     let DataType::Timestamp(unit, tz) = array.data_type() else {
         return Err(Error::Query(format!("{table}.{column} is not a timestamp")));
     };
-    let raw = match unit {
-        TimeUnit::Second => {
-            array
-                .as_primitive::<datafusion::arrow::datatypes::TimestampSecondType>()
-                .value(0)
-                * 1_000_000
-        }
-        TimeUnit::Millisecond => {
-            array
-                .as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>()
-                .value(0)
-                * 1_000
-        }
-        TimeUnit::Microsecond => array
-            .as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>()
-            .value(0),
-        TimeUnit::Nanosecond => {
-            array
-                .as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>()
-                .value(0)
-                / 1_000
-        }
-    };
+    let raw = timestamp_micros(&array, *unit, 0);
     let utc = chrono::DateTime::from_timestamp_micros(raw)
         .ok_or_else(|| Error::Query(format!("{table}.{column}: timestamp {raw} out of range")))?;
     // A zoned timestamp is an instant: its calendar date is the one in the dataset zone.

@@ -117,4 +117,11 @@ fn refuses_to_overwrite_a_foreign_directory() {
     );
     let r = run(crmlens(tmp.path()).args(["generate", "--out", "x", "--customers", "0"]));
     assert_eq!(r.code, 2);
+    let r = run(crmlens(tmp.path()).args(["generate", "--out", "x", "--months", "0"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--months must be between 1 and"),
+        "{}",
+        r.stderr
+    );
 }

@@ -221,9 +221,10 @@ mod tests {
                             if a > 1.0 {
                                 let mut last = 0.0;
                                 for horizon in [1.0, 10.0, 52.0] {
-                                    let Ok(e) = expected_purchases(&p, c, horizon) else {
-                                        continue;
-                                    };
+                                    let e =
+                                        expected_purchases(&p, c, horizon).unwrap_or_else(|err| {
+                                            panic!("{p:?} {c:?} t={horizon}: {err}")
+                                        });
                                     assert!(
                                         e.is_finite() && e >= last - 1e-9,
                                         "{p:?} {c:?} t={horizon}: {e} < {last}"

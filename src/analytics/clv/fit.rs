@@ -18,17 +18,16 @@ pub struct Fit {
     pub converged: bool,
 }
 
-struct NegLogLik<F> {
-    ll: F,
-}
+/// The cost argmin minimises, borrowing the likelihood so each restart can reuse it.
+struct NegLogLik<'a, F>(&'a F);
 
-impl<F: Fn(&[f64]) -> f64> CostFunction for NegLogLik<F> {
+impl<F: Fn(&[f64]) -> f64> CostFunction for NegLogLik<'_, F> {
     type Param = Vec<f64>;
     type Output = f64;
 
     fn cost(&self, log_params: &Self::Param) -> Result<f64, ArgminError> {
         let params: Vec<f64> = log_params.iter().map(|p| p.exp()).collect();
-        let ll = (self.ll)(&params);
+        let ll = (self.0)(&params);
         // Outside the region where the likelihood is finite the simplex is pushed back.
         Ok(if ll.is_finite() { -ll } else { f64::MAX })
     }
@@ -41,7 +40,6 @@ pub fn maximise(ll: impl Fn(&[f64]) -> f64, start: &[f64], what: &str) -> Result
     let mut point: Vec<f64> = start.iter().map(|p| p.ln()).collect();
     let mut iterations = 0;
     let mut converged = false;
-    let problem = NegLogLik { ll };
     for _ in 0..3 {
         let before = point.clone();
         let mut simplex = vec![point.clone()];
@@ -55,7 +53,7 @@ pub fn maximise(ll: impl Fn(&[f64]) -> f64, start: &[f64], what: &str) -> Result
             // what changes the third significant digit of any parameter.
             .with_sd_tolerance(1e-10)
             .map_err(|e| format!("{what}: {e}"))?;
-        let result = Executor::new(&problem, solver)
+        let result = Executor::new(NegLogLik(&ll), solver)
             .configure(|s| s.max_iters(5_000))
             .run()
             .map_err(|e| format!("{what}: the optimiser failed: {e}"))?;
@@ -79,7 +77,7 @@ pub fn maximise(ll: impl Fn(&[f64]) -> f64, start: &[f64], what: &str) -> Result
         }
     }
     let params: Vec<f64> = point.iter().map(|p| p.exp()).collect();
-    let log_likelihood = (problem.ll)(&params);
+    let log_likelihood = ll(&params);
     if !log_likelihood.is_finite() || params.iter().any(|p| !p.is_finite()) {
         return Err(format!(
             "{what}: the model cannot be fitted to these data (the likelihood is not finite at {params:?})"
@@ -91,13 +89,4 @@ pub fn maximise(ll: impl Fn(&[f64]) -> f64, start: &[f64], what: &str) -> Result
         iterations,
         converged,
     })
-}
-
-impl<F: Fn(&[f64]) -> f64> CostFunction for &NegLogLik<F> {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, p: &Self::Param) -> Result<f64, ArgminError> {
-        (*self).cost(p)
-    }
 }

@@ -7,7 +7,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use datafusion::prelude::SessionContext;
 
-use super::{Finding, Severity, example_strings, is_money, usable_column};
+use super::{Finding, Severity, example_strings, usable_column};
 use crate::Result;
 use crate::config::Config;
 use crate::dataset::schema::{ColumnKind, TableSpec};
@@ -247,7 +247,8 @@ impl Checker<'_> {
                     format!("values outside {lo}..={hi}"),
                 );
             }
-            if is_money(c) {
+            // Number columns hold money (amounts, prices, costs, targets).
+            if c.kind == ColumnKind::Number {
                 let label = self.label(spec, schema, c.name);
                 let (n, ex) = self
                     .count_where(t, &format!("{col} < 0"), label.as_deref())

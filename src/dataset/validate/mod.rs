@@ -12,7 +12,7 @@ use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use super::discover::{Dataset, check_parquet_file};
-use super::schema::{ColumnKind, ColumnSpec, TableSpec, tables, type_name};
+use super::schema::{TableSpec, tables};
 use crate::config::Config;
 use crate::engine::{dataset_path, session_context, tables as engine_tables};
 use crate::output::cell_to_json;
@@ -337,20 +337,19 @@ fn column_findings(spec: &TableSpec, schema: &SchemaRef, findings: &mut Vec<Find
                     }
                 ),
             }),
-            Ok(field) if !column.kind.accepts(field.data_type()) => findings.push(Finding {
-                severity: Severity::Error,
-                table: spec.name.into(),
-                column: Some(column.name.into()),
-                check: "wrong_type",
-                count: 0,
-                examples: vec![],
-                message: format!(
-                    "found {}, expected {}",
-                    type_name(field.data_type()),
-                    column.kind.accepted()
-                ),
-            }),
-            Ok(_) => {}
+            Ok(field) => {
+                if let Some(problem) = column.type_problem(field.data_type()) {
+                    findings.push(Finding {
+                        severity: Severity::Error,
+                        table: spec.name.into(),
+                        column: Some(column.name.into()),
+                        check: "wrong_type",
+                        count: 0,
+                        examples: vec![],
+                        message: problem,
+                    });
+                }
+            }
         }
     }
 }
@@ -414,9 +413,4 @@ fn example_strings(batches: &[RecordBatch]) -> Result<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// Column kinds that hold money, checked for negative values.
-fn is_money(column: &ColumnSpec) -> bool {
-    column.kind == ColumnKind::Number
 }
