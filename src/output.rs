@@ -143,6 +143,16 @@ impl AtomicFile {
         })
     }
 
+    /// A second handle on the file being written, for writers that must own theirs (e.g.
+    /// Parquet's `ArrowWriter`); what it writes lands in the file committed by `commit`.
+    pub fn handle(&self) -> Result<File> {
+        let file = match &self.kind {
+            Staging::Temp(t) => t.as_file(),
+            Staging::InPlace(f) => f,
+        };
+        file.try_clone().map_err(|e| Error::io(&self.target, e))
+    }
+
     pub fn file(&mut self) -> &mut File {
         match &mut self.kind {
             Staging::Temp(t) => t.as_file_mut(),

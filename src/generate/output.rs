@@ -1,6 +1,7 @@
 //! Files on disk: preparing the output directory (refusing to overwrite anything that is not
 //! a previous `crmlens generate` output), Parquet writer settings that make the bytes depend
-//! on the data only, and atomic files (`<file>.tmp`, then rename).
+//! on the data only. Files are written through `crate::output::AtomicFile` (a hidden temporary
+//! file renamed into place).
 
 use std::fs::{self, File};
 use std::io::{BufWriter, ErrorKind};
@@ -14,6 +15,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::dataset::schema::{table_spec, tables};
+use crate::output::AtomicFile;
 use crate::{Error, Result};
 
 /// Written into every output directory; its presence allows a later run to replace it.
@@ -43,9 +45,16 @@ pub fn prepare(out: &Path) -> Result<()> {
     .map_err(|e| Error::io(&marker, e))
 }
 
+/// The file an interrupted run's temporary file was for: `.orders.parquet.x7Yz.tmp` (the
+/// naming of `AtomicFile`) → `orders.parquet`.
+fn temp_target(name: &str) -> Option<&str> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    inner.rsplit_once('.').map(|(target, _)| target)
+}
+
 /// Whether `name` is something a generate run writes at the top of the output directory.
 fn ours(name: &str) -> bool {
-    let base = name.strip_suffix(".tmp").unwrap_or(name);
+    let base = temp_target(name).unwrap_or(name);
     let table = base.strip_suffix(".parquet").unwrap_or(base);
     name == MARKER || tables().iter().any(|t| t.name == table)
 }
@@ -80,9 +89,8 @@ fn clear_previous(out: &Path) -> Result<()> {
             for inner in fs::read_dir(path).map_err(|e| Error::io(path, e))? {
                 let inner = inner.map_err(|e| Error::io(path, e))?.file_name();
                 let inner = inner.to_string_lossy();
-                if !(inner.starts_with("part-")
-                    && (inner.ends_with(".parquet") || inner.ends_with(".parquet.tmp")))
-                {
+                let file = temp_target(&inner).unwrap_or(&inner);
+                if !(file.starts_with("part-") && file.ends_with(".parquet")) {
                     return Err(refuse(format!(
                         "{name}/{inner} was not written by `crmlens generate`"
                     )));
@@ -123,11 +131,11 @@ fn properties(table: &str) -> WriterProperties {
     b.build()
 }
 
-/// A Parquet file being written to `<path>.tmp`, renamed into place by [`FileSink::finish`].
+/// A Parquet file being written atomically, in place when [`FileSink::finish`] is called.
 pub struct FileSink {
+    file: AtomicFile,
     path: PathBuf,
-    tmp: PathBuf,
-    writer: Option<ArrowWriter<BufWriter<File>>>,
+    writer: ArrowWriter<BufWriter<File>>,
     rows: u64,
 }
 
@@ -135,54 +143,38 @@ impl FileSink {
     pub fn create(path: PathBuf, table: &str) -> Result<Self> {
         let spec =
             table_spec(table).ok_or_else(|| Error::Usage(format!("unknown table {table}")))?;
-        let mut tmp = path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let file = AtomicFile::create(&path)?;
         let writer = ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, file),
+            BufWriter::with_capacity(1 << 20, file.handle()?),
             Arc::new(spec.arrow_schema()),
             Some(properties(table)),
         )?;
         Ok(FileSink {
+            file,
             path,
-            tmp,
-            writer: Some(writer),
+            writer,
             rows: 0,
         })
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        if let Some(w) = self.writer.as_mut() {
-            w.write(batch)?;
-            self.rows += batch.num_rows() as u64;
-        }
+        self.writer.write(batch)?;
+        self.rows += batch.num_rows() as u64;
         Ok(())
     }
 
-    /// Closes the file and moves it into place; returns (rows, bytes).
-    pub fn finish(mut self) -> Result<(u64, u64)> {
-        let Some(writer) = self.writer.take() else {
-            return Ok((self.rows, 0));
-        };
-        let buffered = writer.into_inner()?;
+    /// Closes the file and moves it into place; returns (rows, bytes). Dropped unfinished
+    /// (an error elsewhere), it leaves nothing behind.
+    pub fn finish(self) -> Result<(u64, u64)> {
+        let buffered = self.writer.into_inner()?;
         buffered
             .into_inner()
-            .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
-        fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+            .map_err(|e| Error::io(&self.path, e.into_error()))?;
+        self.file.commit()?;
         let bytes = fs::metadata(&self.path)
             .map_err(|e| Error::io(&self.path, e))?
             .len();
         Ok((self.rows, bytes))
-    }
-}
-
-impl Drop for FileSink {
-    /// An unfinished file (an error elsewhere) leaves no `.tmp` behind.
-    fn drop(&mut self) {
-        if self.writer.take().is_some() {
-            let _ = fs::remove_file(&self.tmp);
-        }
     }
 }
 

@@ -292,6 +292,10 @@ fn refuses_to_overwrite_what_it_did_not_write() {
     generate(&opts(&out, 50, 1)).expect("empty directory");
     generate(&opts(&out, 60, 1)).expect("replaces its own output");
     assert_eq!(read(&out, "customers").rows(), 60);
+    // Temporary files an interrupted run left behind are its own output too.
+    std::fs::write(out.join(".orders.parquet.Ab12Cd.tmp"), "partial").expect("write");
+    generate(&opts(&out, 60, 1)).expect("replaces an interrupted run's leftovers");
+    assert!(!out.join(".orders.parquet.Ab12Cd.tmp").exists());
     std::fs::write(out.join("notes.txt"), "mine").expect("write");
     assert!(matches!(generate(&opts(&out, 50, 1)), Err(Error::Usage(_))));
     assert!(out.join("notes.txt").is_file());
