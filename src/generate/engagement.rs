@@ -86,7 +86,21 @@ struct Session<'a> {
     text: &'a mut String,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// A new session from its (utm source, device), writing into the customer's buffers.
+    fn open(
+        (utm, device): (&'static str, &'static str),
+        events: &'a mut Vec<Ev>,
+        text: &'a mut String,
+    ) -> Self {
+        Session {
+            utm,
+            device,
+            events,
+            text,
+        }
+    }
+
     /// Records an event; `extra` is written after the session's properties.
     fn add(&mut self, t: i64, name: &'static str, extra: std::fmt::Arguments<'_>) {
         let from = self.text.len();
@@ -165,13 +179,7 @@ pub fn events(sim: &mut BlockSim, c: &Cust, rng: &mut Rng) {
     // The session in which the card was created.
     let mut signed_up = false;
     {
-        let (utm, device) = session(rng);
-        let mut s = Session {
-            utm,
-            device,
-            events: &mut events,
-            text: &mut text,
-        };
+        let mut s = Session::open(session(rng), &mut events, &mut text);
         let page = PAGES[rng.index(PAGES.len())];
         s.add(c.created, "visit", format_args!(r#""page":"{page}""#));
         let views = rng.below(2);
@@ -196,13 +204,7 @@ pub fn events(sim: &mut BlockSim, c: &Cust, rng: &mut Rng) {
         .take(2)
         .collect();
     for (seq, at) in web {
-        let (utm, device) = session(rng);
-        let mut s = Session {
-            utm,
-            device,
-            events: &mut events,
-            text: &mut text,
-        };
+        let mut s = Session::open(session(rng), &mut events, &mut text);
         let start = (at - rng.range(5 * 60, 45 * 60)).max(c.created);
         s.add(start, "visit", format_args!(r#""page":"/""#));
         let views = rng.below(3);
@@ -243,13 +245,7 @@ pub fn events(sim: &mut BlockSim, c: &Cust, rng: &mut Rng) {
     // Browsing that led nowhere (or to an abandoned cart).
     let horizon = (c.created + 400 * DAY).min(end);
     for _ in 0..rng.poisson(0.7).min(3) {
-        let (utm, device) = session(rng);
-        let mut s = Session {
-            utm,
-            device,
-            events: &mut events,
-            text: &mut text,
-        };
+        let mut s = Session::open(session(rng), &mut events, &mut text);
         let start = rng.range(c.created, horizon.max(c.created));
         let page = PAGES[rng.index(PAGES.len())];
         s.add(start, "visit", format_args!(r#""page":"{page}""#));
