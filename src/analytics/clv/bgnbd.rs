@@ -34,6 +34,14 @@ pub fn total_log_likelihood(p: &Params, customers: &[Summary]) -> f64 {
     customers.iter().map(|c| log_likelihood(p, c)).sum()
 }
 
+/// Total log-likelihood of distinct summaries with their counts (see [`super::distinct`]).
+pub fn weighted_log_likelihood(p: &Params, customers: &[(Summary, f64)]) -> f64 {
+    customers
+        .iter()
+        .map(|(c, n)| n * log_likelihood(p, c))
+        .sum()
+}
+
 /// Fits by maximum likelihood. Needs at least one repeat purchase.
 pub fn fit(customers: &[Summary]) -> Result<(Params, Fit), String> {
     for c in customers {
@@ -42,6 +50,7 @@ pub fn fit(customers: &[Summary]) -> Result<(Params, Fit), String> {
     if !customers.iter().any(|c| c.x > 0.0) {
         return Err("BG/NBD cannot be fitted: no customer made a repeat purchase".into());
     }
+    let customers = super::distinct(customers);
     let ll = |v: &[f64]| {
         let p = Params {
             r: v[0],
@@ -49,7 +58,7 @@ pub fn fit(customers: &[Summary]) -> Result<(Params, Fit), String> {
             a: v[2],
             b: v[3],
         };
-        total_log_likelihood(&p, customers)
+        weighted_log_likelihood(&p, &customers)
     };
     let fit = maximise(ll, &[1.0, 1.0, 1.0, 1.0], "BG/NBD")?;
     let v = &fit.params;

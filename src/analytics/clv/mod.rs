@@ -36,3 +36,45 @@ impl Summary {
         }
     }
 }
+
+/// The distinct summaries of a sample with how often each occurs. Customers with the same
+/// (x, t_x, T) contribute the same likelihood term, and with daily or weekly data most of a
+/// large sample repeats, so fitting on the distinct ones with weights is much cheaper.
+pub fn distinct(customers: &[Summary]) -> Vec<(Summary, f64)> {
+    let mut keyed: Vec<([u64; 3], Summary)> = customers
+        .iter()
+        .map(|c| ([c.x.to_bits(), c.t_x.to_bits(), c.t.to_bits()], *c))
+        .collect();
+    keyed.sort_unstable_by_key(|(k, _)| *k);
+    let mut out: Vec<(Summary, f64)> = Vec::new();
+    let mut last: Option<[u64; 3]> = None;
+    for (k, c) in keyed {
+        match out.last_mut() {
+            Some((_, n)) if last == Some(k) => *n += 1.0,
+            _ => out.push((c, 1.0)),
+        }
+        last = Some(k);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_counts_repeats() {
+        let a = Summary {
+            x: 1.0,
+            t_x: 2.0,
+            t: 3.0,
+        };
+        let b = Summary {
+            x: 0.0,
+            t_x: 0.0,
+            t: 3.0,
+        };
+        let d = distinct(&[a, b, a, a]);
+        assert_eq!(d, vec![(b, 1.0), (a, 3.0)]);
+    }
+}
