@@ -32,6 +32,9 @@ pub struct Config {
     pub purchase_statuses: Vec<String>,
     pub pipeline: PipelineConfig,
     pub churn: ChurnConfig,
+    pub rfm: RfmConfig,
+    pub abc_xyz: AbcXyzConfig,
+    pub clv: ClvConfig,
     pub engine: EngineConfig,
     /// Raw DataFusion options, keys without the `datafusion.` prefix
     /// (e.g. `"execution.batch_size" = 8192`).
@@ -59,6 +62,87 @@ pub struct ChurnConfig {
     pub inactive_days: u32,
 }
 
+/// RFM scoring (PRODUCT.md, "RFM").
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RfmConfig {
+    /// Only purchases in the last N days (up to as_of) count; unset = all history.
+    pub lookback_days: Option<u32>,
+    /// The named-segment rule table; unset = the built-in ten-segment map
+    /// (`queries/rfm_segments.toml`). Relative to the configuration file.
+    pub segments: Option<PathBuf>,
+    /// Fixed business thresholds instead of percentiles, per measure: four ascending
+    /// values. Recency: days at most t1 → 5, at most t2 → 4, at most t3 → 3, at most t4 → 2,
+    /// else 1. Frequency and monetary: at least t4 → 5, at least t3 → 4, at least t2 → 3,
+    /// at least t1 → 2, else 1.
+    pub thresholds: RfmThresholds,
+}
+
+/// Fixed RFM thresholds; a measure without thresholds is scored by percentiles.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RfmThresholds {
+    pub recency: Option<Vec<f64>>,
+    pub frequency: Option<Vec<f64>>,
+    pub monetary: Option<Vec<f64>>,
+}
+
+/// ABC / XYZ class boundaries (PRODUCT.md, "ABC / XYZ").
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AbcXyzConfig {
+    /// Cumulative revenue share up to `a` → A, up to `b` → B, the rest → C.
+    pub a: f64,
+    pub b: f64,
+    /// Coefficient of variation of monthly revenue at most `x` → X, at most `y` → Y, else Z.
+    pub x: f64,
+    pub y: f64,
+    /// Months of history for XYZ, ending with the month of as_of.
+    pub xyz_months: u32,
+}
+
+impl Default for AbcXyzConfig {
+    fn default() -> Self {
+        AbcXyzConfig {
+            a: 0.80,
+            b: 0.95,
+            x: 0.10,
+            y: 0.25,
+            xyz_months: 12,
+        }
+    }
+}
+
+/// Predicted CLV (PRODUCT.md, "CLV, predicted").
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClvConfig {
+    /// A fit saved by `crmlens clv fit --save FILE`; when set, `customer_features` fills
+    /// p_alive, expected_purchases, expected_avg_value and clv. Relative to the configuration
+    /// file.
+    pub model_file: Option<PathBuf>,
+    /// CLV horizon H in months (of 30 days).
+    pub horizon_months: u32,
+    /// Monthly discount rate d.
+    pub monthly_discount: f64,
+    /// Margin applied to expected spend (1.0 = revenue).
+    pub margin: f64,
+    /// Horizon of `expected_purchases` in days.
+    pub horizon_days: u32,
+}
+
+impl Default for ClvConfig {
+    fn default() -> Self {
+        ClvConfig {
+            model_file: None,
+            horizon_months: 12,
+            monthly_discount: 0.01,
+            margin: 1.0,
+            horizon_days: 90,
+        }
+    }
+}
+
 /// The engine's resources.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -83,6 +167,9 @@ impl Default for Config {
             purchase_statuses: vec!["paid".into()],
             pipeline: PipelineConfig::default(),
             churn: ChurnConfig::default(),
+            rfm: RfmConfig::default(),
+            abc_xyz: AbcXyzConfig::default(),
+            clv: ClvConfig::default(),
             engine: EngineConfig::default(),
             datafusion: BTreeMap::new(),
             source: None,
@@ -141,11 +228,16 @@ impl Config {
             path: path.to_path_buf(),
             message,
         })?;
-        if let Some(dataset) = &config.dataset
-            && dataset.is_relative()
-            && let Some(dir) = path.parent()
-        {
-            config.dataset = Some(dir.join(dataset));
+        if let Some(dir) = path.parent() {
+            for p in [
+                &mut config.dataset,
+                &mut config.rfm.segments,
+                &mut config.clv.model_file,
+            ] {
+                if let Some(rel) = p.as_ref().filter(|p| p.is_relative()) {
+                    *p = Some(dir.join(rel));
+                }
+            }
         }
         config.source = Some(path.to_path_buf());
         Ok(config)
@@ -191,6 +283,50 @@ impl Config {
             return Err(
                 "purchase_statuses: expected at least one order status, e.g. [\"paid\"]".into(),
             );
+        }
+        for (name, t) in [
+            ("recency", &self.rfm.thresholds.recency),
+            ("frequency", &self.rfm.thresholds.frequency),
+            ("monetary", &self.rfm.thresholds.monetary),
+        ] {
+            if let Some(t) = t
+                && (t.len() != 4
+                    || t.windows(2).any(|w| w[0] >= w[1])
+                    || t.iter().any(|v| !v.is_finite()))
+            {
+                return Err(format!(
+                    "rfm.thresholds.{name}: expected four strictly ascending numbers, found {t:?}"
+                ));
+            }
+        }
+        if self.rfm.lookback_days == Some(0) {
+            return Err("rfm.lookback_days: expected a positive number of days".into());
+        }
+        let ax = &self.abc_xyz;
+        if !(0.0 < ax.a && ax.a < ax.b && ax.b <= 1.0) {
+            return Err(format!(
+                "abc_xyz: expected 0 < a < b ≤ 1 (cumulative revenue shares), found a = {}, b = {}",
+                ax.a, ax.b
+            ));
+        }
+        if !(0.0 <= ax.x && ax.x < ax.y) {
+            return Err(format!(
+                "abc_xyz: expected 0 ≤ x < y (coefficients of variation), found x = {}, y = {}",
+                ax.x, ax.y
+            ));
+        }
+        if ax.xyz_months < 2 {
+            return Err("abc_xyz.xyz_months: expected at least 2 months".into());
+        }
+        let clv = &self.clv;
+        if clv.horizon_months == 0
+            || !(0.0..1.0).contains(&clv.monthly_discount)
+            || !(clv.margin > 0.0 && clv.margin <= 1.0)
+        {
+            return Err(format!(
+                "clv: expected horizon_months ≥ 1, 0 ≤ monthly_discount < 1 and 0 < margin ≤ 1, found {}, {}, {}",
+                clv.horizon_months, clv.monthly_discount, clv.margin
+            ));
         }
         if let Some(limit) = &self.engine.memory_limit {
             parse_size(limit).map_err(|e| format!("engine.memory_limit: {e}"))?;

@@ -21,5 +21,6 @@ pub mod error;
 pub mod functions;
 pub mod generate;
 pub mod output;
+pub mod views;
 
 pub use error::{Error, Result};

@@ -1,12 +1,15 @@
 //! The command line of CLI.md: global options, one module per subcommand, and the mapping of
 //! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
 
+mod abc_xyz;
 mod generate;
 mod logging;
+mod retention;
 mod run;
 mod schema;
 mod sql;
 mod validate;
+mod value;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -76,17 +79,23 @@ pub enum Command {
     Sql(sql::Args),
     /// The nightly job: validate, then write the results of queries/nightly/*.sql
     Run(run::Args),
+    /// The per-customer feature view (customer_features)
+    Features(value::FeaturesArgs),
+    /// RFM scores and segments, the segment summary or the R×F grid
+    Rfm(value::RfmArgs),
+    /// ABC / XYZ classes of customers or products
+    #[command(name = "abc-xyz")]
+    AbcXyz(abc_xyz::Args),
+    /// Monthly churn series: active at start, churned, new, reactivated, churn rate
+    Churn(retention::ChurnArgs),
+    /// Monthly first-purchase cohorts: retention by customers or revenue
+    Cohorts(retention::CohortsArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
 
 /// Commands of CLI.md that later capabilities build; until then they say so.
 const PLANNED: &[(&str, &str)] = &[
-    ("features", "the customer feature view"),
-    ("rfm", "RFM scores and segments"),
-    ("abc-xyz", "ABC/XYZ classes"),
-    ("churn", "churn series"),
-    ("cohorts", "retention cohorts"),
     ("clv", "CLV models"),
     ("funnel", "funnels"),
     ("managers", "manager KPIs"),
@@ -172,6 +181,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Validate(args) => runtime.block_on(validate::run(&cli.global, args)),
         Command::Sql(args) => runtime.block_on(sql::run(&cli.global, args)),
         Command::Run(args) => runtime.block_on(run::run(&cli.global, args)),
+        Command::Features(args) => runtime.block_on(value::features(&cli.global, args)),
+        Command::Rfm(args) => runtime.block_on(value::rfm(&cli.global, args)),
+        Command::AbcXyz(args) => runtime.block_on(abc_xyz::run(&cli.global, args)),
+        Command::Churn(args) => runtime.block_on(retention::churn(&cli.global, args)),
+        Command::Cohorts(args) => runtime.block_on(retention::cohorts(&cli.global, args)),
         Command::Other(words) => Err(unknown_command(&words)),
     }
 }
@@ -183,7 +197,10 @@ fn unknown_command(words: &[String]) -> Error {
             "`crmlens {name}` ({what}) is not built yet in this version"
         ));
     }
-    let known = ["generate", "schema", "validate", "sql", "run"];
+    let known = [
+        "generate", "schema", "validate", "sql", "run", "features", "rfm", "abc-xyz", "churn",
+        "cohorts",
+    ];
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {
         Some(best) => Error::Usage(format!(
@@ -196,4 +213,18 @@ fn unknown_command(words: &[String]) -> Error {
 /// Whether progress bars make sense (stderr is a terminal and not quiet).
 pub fn interactive(global: &GlobalArgs) -> bool {
     !global.quiet && std::io::stderr().is_terminal()
+}
+
+/// Opens the configured dataset, runs one query and writes its result with the global output
+/// options: the shape of every command that prints a view.
+pub async fn show_sql(global: &GlobalArgs, sql: &str, max_rows: usize) -> Result<u8> {
+    let config = global.config()?;
+    let output = global.output(max_rows);
+    let engine = crate::engine::Engine::open(&config).await?;
+    let df = engine.sql(sql).await?;
+    let rows = crate::output::write_dataframe(df, &output).await?;
+    if let Some(path) = &output.output {
+        log::info!("wrote {rows} rows to {}", path.display());
+    }
+    Ok(0)
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use datafusion::sql::parser::DFParser;
 
 use super::GlobalArgs;
-use crate::engine::{Engine, tables::explain_sql_error};
+use crate::engine::Engine;
 use crate::output::write_dataframe;
 use crate::{Error, Result};
 
@@ -75,11 +75,11 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         let plan = state
             .statement_to_plan(statement)
             .await
-            .map_err(|e| explain_sql_error(ctx, e))?;
+            .map_err(|e| engine.explain_sql_error(e))?;
         let df = ctx
             .execute_logical_plan(plan)
             .await
-            .map_err(|e| explain_sql_error(ctx, e))?;
+            .map_err(|e| engine.explain_sql_error(e))?;
         if i + 1 < count {
             df.collect().await?;
         } else {

@@ -4,6 +4,7 @@
 pub mod session;
 pub mod tables;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -24,6 +25,8 @@ pub struct Engine {
     config: Config,
     dataset: Dataset,
     as_of: OnceCell<NaiveDate>,
+    /// Built-in views left out on this dataset, with the reason.
+    unavailable: HashMap<String, String>,
 }
 
 impl Engine {
@@ -62,12 +65,41 @@ impl Engine {
         for source in dataset.tables.values() {
             tables::register(&ctx, source, true, &config.timezone).await?;
         }
-        Ok(Engine {
+        let mut engine = Engine {
             ctx,
             config: config.clone(),
             dataset,
             as_of: OnceCell::new(),
-        })
+            unavailable: HashMap::new(),
+        };
+        engine.unavailable = engine.register_views().await?;
+        Ok(engine)
+    }
+
+    /// Registers the built-in views (`customer_features`, `rfm`, …) for as_of. Without an
+    /// as_of (no --as-of and no order rows to take it from) the dataset's tables stay usable
+    /// and the views are left out, with a warning saying why.
+    async fn register_views(&self) -> Result<HashMap<String, String>> {
+        let as_of = match self.as_of().await {
+            Ok(d) => d,
+            Err(e) => {
+                log::warn!("built-in views (customer_features, rfm, …) are not available: {e}");
+                let why = format!("is not available: {e}");
+                return Ok(crate::views::NAMES
+                    .iter()
+                    .map(|n| (n.to_string(), why.clone()))
+                    .collect());
+            }
+        };
+        let has_model = crate::views::clv::register_model(&self.ctx, &self.config)?;
+        let env = crate::views::ViewEnv {
+            config: &self.config,
+            dataset: &self.dataset,
+            as_of,
+            has_model,
+            columns: crate::views::table_columns(&self.ctx).await?,
+        };
+        crate::views::register_all(&self.ctx, &env).await
     }
 
     /// The DataFusion session, for callers that build plans themselves.
@@ -89,7 +121,20 @@ impl Engine {
         self.ctx
             .sql(query)
             .await
-            .map_err(|e| tables::explain_sql_error(&self.ctx, e))
+            .map_err(|e| self.explain_sql_error(e))
+    }
+
+    /// [`tables::explain_sql_error`], and for a built-in view left out on this dataset, why.
+    pub fn explain_sql_error(&self, e: datafusion::error::DataFusionError) -> Error {
+        let text = e.find_root().to_string();
+        for (name, why) in &self.unavailable {
+            if text.contains(&format!("table '{name}' not found"))
+                || text.contains(&format!("table 'datafusion.public.{name}' not found"))
+            {
+                return Error::Query(format!("built-in view `{name}` {why}"));
+            }
+        }
+        tables::explain_sql_error(&self.ctx, e)
     }
 
     /// Runs one SQL statement and collects its batches.

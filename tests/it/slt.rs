@@ -1,7 +1,11 @@
 //! sqllogictest over the crmlens session: every `tests/slt/*.slt` file runs against a fresh
 //! engine. The first line `# dataset: NAME` picks the dataset: `demo` (default, the committed
-//! demo) or `variants` (the hand-made fixture of accepted type variants); a line
-//! `# timezone: ZONE` sets the dataset time zone.
+//! demo), `variants` (the hand-made fixture of accepted type variants) or `csv:NAME`, a small
+//! hand-computed dataset written as `tests/slt/data/NAME/<table>.csv` (types inferred by the
+//! CSV reader, naive timestamps) and converted to Parquet for the run. A line
+//! `# timezone: ZONE` sets the dataset time zone, `# as_of: YYYY-MM-DD` the analysis date, and
+//! each `# config: KEY = VALUE` line is one line of `crmlens.toml` (e.g.
+//! `# config: churn.inactive_days = 30`).
 //! `COMPLETE=1 cargo test slt` rewrites the expected results: check the diff by hand.
 
 use std::path::{Path, PathBuf};
@@ -111,20 +115,65 @@ impl AsyncDB for CrmDb {
 
 /// The value of a `# key: value` line in the comment block that opens an .slt file.
 fn header(file: &Path, key: &str) -> Option<String> {
+    headers(file, key).pop()
+}
+
+/// Every `# key: value` line of the opening comment block with that key.
+fn headers(file: &Path, key: &str) -> Vec<String> {
     let text = std::fs::read_to_string(file).unwrap();
     let prefix = format!("# {key}:");
     text.lines()
         .take_while(|l| l.starts_with('#'))
-        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
+        .filter_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
+        .collect()
 }
 
-fn dataset_for(file: &Path, scratch: &Path) -> PathBuf {
+/// Converts `tests/slt/data/NAME/*.csv` into a Parquet dataset under `out`.
+async fn csv_dataset(name: &str, out: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/slt/data")
+        .join(name);
+    std::fs::create_dir_all(out).unwrap();
+    let ctx = datafusion::prelude::SessionContext::new();
+    let mut found = false;
+    for entry in std::fs::read_dir(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        found = true;
+        let table = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let df = ctx
+            .read_csv(
+                path.to_str().unwrap(),
+                datafusion::prelude::CsvReadOptions::new().file_extension(".csv"),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let target = out.join(format!("{table}.parquet"));
+        df.write_parquet(
+            target.to_str().unwrap(),
+            datafusion::dataframe::DataFrameWriteOptions::new().with_single_file_output(true),
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    assert!(found, "{}: no .csv files", src.display());
+}
+
+async fn dataset_for(file: &Path, scratch: &Path) -> PathBuf {
     let name = header(file, "dataset").unwrap_or_else(|| "demo".into());
     match name.as_str() {
         "demo" => crate::common::demo(),
         "variants" => {
             let dir = scratch.join("variants");
             crate::fixtures::variants(&dir);
+            dir
+        }
+        other if other.starts_with("csv:") => {
+            let dir = scratch.join("csv");
+            csv_dataset(&other["csv:".len()..], &dir).await;
             dir
         }
         other => panic!("{}: unknown dataset {other}", file.display()),
@@ -145,11 +194,17 @@ async fn sqllogictest_files() {
     let mut failures = Vec::new();
     for file in &files {
         let scratch = crate::common::tempdir();
-        let dataset = dataset_for(file, scratch.path());
-        let mut config = Config::for_dataset(&dataset);
+        let dataset = dataset_for(file, scratch.path()).await;
+        let mut toml = headers(file, "config").join("\n");
         if let Some(zone) = header(file, "timezone") {
-            config.timezone = zone;
+            toml.push_str(&format!("\ntimezone = {zone:?}"));
         }
+        if let Some(date) = header(file, "as_of") {
+            toml.push_str(&format!("\nas_of = {date:?}"));
+        }
+        let mut config = Config::parse(&toml)
+            .unwrap_or_else(|e| panic!("{}: bad # config: lines: {e}", file.display()));
+        config.dataset = Some(dataset);
         let mut runner = sqllogictest::Runner::new(|| {
             let config = config.clone();
             async move {

@@ -1,0 +1,193 @@
+//! The built-in views of CLI.md ("Built-in SQL names"): plain SQL over the dataset's tables,
+//! registered in every engine session so `crmlens sql` sees the same figures the commands
+//! print. Each module builds the SQL text of its views from the configuration and as_of; this
+//! module registers them in dependency order.
+//!
+//! Base views every analysis shares:
+//! - `purchases`: the orders that count as purchases (configured statuses), made on or before
+//!   as_of, with `purchase_date`, the calendar date in the dataset time zone, and `amount` as
+//!   a double;
+//! - `purchase_days`: purchases aggregated per customer and day (the "daily-aggregated
+//!   purchases" of the CLV definitions).
+
+pub mod abc_xyz;
+pub mod clv;
+pub mod features;
+pub mod retention;
+pub mod rfm;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
+
+use crate::config::Config;
+use crate::dataset::Dataset;
+use crate::Result;
+
+/// What view definitions may depend on.
+pub struct ViewEnv<'a> {
+    pub config: &'a Config,
+    pub dataset: &'a Dataset,
+    pub as_of: NaiveDate,
+    /// Whether a CLV model's functions (`clv_p_alive`, …) are registered in the session.
+    pub has_model: bool,
+    /// The columns of each registered table.
+    pub columns: HashMap<String, Vec<String>>,
+}
+
+impl ViewEnv<'_> {
+    /// as_of as a SQL date literal.
+    pub fn as_of_sql(&self) -> String {
+        format!("DATE '{}'", self.as_of.format("%Y-%m-%d"))
+    }
+
+    /// Whether the dataset has a table.
+    pub fn has(&self, table: &str) -> bool {
+        self.dataset.table(table).is_some()
+    }
+
+    /// Whether a table has a column (optional columns of the contract may be absent).
+    pub fn has_column(&self, table: &str, column: &str) -> bool {
+        self.columns
+            .get(table)
+            .is_some_and(|c| c.iter().any(|n| n == column))
+    }
+
+    /// `alias.column`, or a typed NULL named like the column when the table lacks it.
+    pub fn column_or_null(&self, table: &str, alias: &str, column: &str, sql_type: &str) -> String {
+        if self.has_column(table, column) {
+            format!("{alias}.{column}")
+        } else {
+            format!("cast(null as {sql_type}) as {column}")
+        }
+    }
+
+    /// SQL for the calendar date, in the dataset time zone, of a timestamp column (tables
+    /// expose every timestamp as an instant; see `engine::tables::register`).
+    pub fn local_date(&self, column: &str) -> String {
+        format!(
+            "cast(arrow_cast({column}, 'Timestamp(Microsecond, Some(\"{}\"))') as date)",
+            self.config.timezone.replace('"', "")
+        )
+    }
+}
+
+/// The names of the built-in views, for messages when none can be registered.
+pub const NAMES: &[&str] = &[
+    "purchases",
+    "purchase_days",
+    "clv_summary",
+    "rfm",
+    "rfm_grid",
+    "customer_abc_xyz",
+    "product_abc_xyz",
+    "churn_monthly",
+    "cohort_retention",
+    "customer_features",
+];
+
+/// One view: its name and SQL, or `None` when the dataset lacks what it needs.
+pub struct View {
+    pub name: &'static str,
+    pub sql: String,
+}
+
+/// Quotes a string as a SQL literal.
+pub fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The view definitions, in dependency order.
+pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
+    let mut views = base(env);
+    views.extend(clv::views(env));
+    views.extend(rfm::views(env)?);
+    views.extend(abc_xyz::views(env)?);
+    views.extend(retention::views(env)?);
+    views.push(features::view(env));
+    Ok(views)
+}
+
+fn base(env: &ViewEnv) -> Vec<View> {
+    let statuses = env
+        .config
+        .purchase_statuses
+        .iter()
+        .map(|s| sql_string(s))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let date = env.local_date("ordered_at");
+    let as_of = env.as_of_sql();
+    vec![
+        View {
+            name: "purchases",
+            sql: format!(
+                "select customer_id, order_id, ordered_at, {date} as purchase_date, \
+                 cast(amount as double) as amount \
+                 from orders \
+                 where status in ({statuses}) and customer_id is not null \
+                 and ordered_at is not null and {date} <= {as_of}"
+            ),
+        },
+        View {
+            name: "purchase_days",
+            sql: "select customer_id, purchase_date, count(*) as orders, \
+                  sum(amount) as amount from purchases group by customer_id, purchase_date"
+                .into(),
+        },
+    ]
+}
+
+/// The columns of every table registered in the session's public schema.
+pub async fn table_columns(ctx: &SessionContext) -> Result<HashMap<String, Vec<String>>> {
+    let mut out = HashMap::new();
+    for name in crate::engine::tables::table_names(ctx) {
+        let provider = ctx.table_provider(name.as_str()).await?;
+        let columns = provider
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        out.insert(name, columns);
+    }
+    Ok(out)
+}
+
+/// Registers every built-in view in the session. A view that cannot be planned on this
+/// dataset (a table or column it needs is missing) is left out; the returned map says why,
+/// so a query naming it gets that reason instead of "unknown table".
+pub async fn register_all(
+    ctx: &SessionContext,
+    env: &ViewEnv<'_>,
+) -> Result<HashMap<String, String>> {
+    let mut unavailable: HashMap<String, String> = HashMap::new();
+    for view in definitions(env)? {
+        let df = match ctx.sql(&view.sql).await {
+            Ok(df) => df,
+            Err(e) => {
+                let root = e.find_root().to_string();
+                // A view built on an unavailable one inherits its reason.
+                let reason = unavailable
+                    .iter()
+                    .find(|(name, _)| root.contains(&format!("'{name}'")))
+                    .map(|(name, why)| format!("it needs `{name}`, which {why}"))
+                    .unwrap_or(root);
+                let why = format!("is not available on this dataset: {reason}");
+                log::debug!("built-in view `{}` {why}", view.name);
+                unavailable.insert(view.name.to_string(), why);
+                continue;
+            }
+        };
+        if ctx.table_exist(view.name)? {
+            log::warn!(
+                "the dataset has a table named `{}`; the built-in view of that name replaces it",
+                view.name
+            );
+            ctx.deregister_table(view.name)?;
+        }
+        ctx.register_table(view.name, df.into_view())?;
+    }
+    Ok(unavailable)
+}
