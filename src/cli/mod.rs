@@ -2,6 +2,7 @@
 //! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
 
 mod abc_xyz;
+mod clv;
 mod generate;
 mod logging;
 mod retention;
@@ -90,13 +91,14 @@ pub enum Command {
     Churn(retention::ChurnArgs),
     /// Monthly first-purchase cohorts: retention by customers or revenue
     Cohorts(retention::CohortsArgs),
+    /// CLV models: fit, predict, evaluate against a holdout period
+    Clv(clv::Args),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
 
 /// Commands of CLI.md that later capabilities build; until then they say so.
 const PLANNED: &[(&str, &str)] = &[
-    ("clv", "CLV models"),
     ("funnel", "funnels"),
     ("managers", "manager KPIs"),
     ("plan", "plan vs actual"),
@@ -186,6 +188,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::AbcXyz(args) => runtime.block_on(abc_xyz::run(&cli.global, args)),
         Command::Churn(args) => runtime.block_on(retention::churn(&cli.global, args)),
         Command::Cohorts(args) => runtime.block_on(retention::cohorts(&cli.global, args)),
+        Command::Clv(args) => runtime.block_on(clv::run(&cli.global, args)),
         Command::Other(words) => Err(unknown_command(&words)),
     }
 }
@@ -199,7 +202,7 @@ fn unknown_command(words: &[String]) -> Error {
     }
     let known = [
         "generate", "schema", "validate", "sql", "run", "features", "rfm", "abc-xyz", "churn",
-        "cohorts",
+        "cohorts", "clv",
     ];
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {

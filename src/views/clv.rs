@@ -4,7 +4,21 @@
 //! last purchase day, `t` T = days from the first purchase day to as_of, `monetary` m = mean
 //! per-day total over the repeat purchase days (the first day excluded), 0 when x = 0.
 
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, Float64Array, Float64Builder};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+
 use super::{View, ViewEnv};
+use crate::analytics::clv::model::{ClvModel, DaysSummary};
+use crate::config::Config;
+use crate::{Error, Result};
 
 pub fn views(env: &ViewEnv) -> Vec<View> {
     let as_of = env.as_of_sql();
@@ -28,15 +42,200 @@ pub fn views(env: &ViewEnv) -> Vec<View> {
 }
 
 /// Registers the CLV model's SQL functions when `[clv] model_file` is set; whether it did.
-pub fn register_model(
-    ctx: &datafusion::prelude::SessionContext,
-    config: &crate::config::Config,
-) -> crate::Result<bool> {
-    let _ = ctx;
-    if config.clv.model_file.is_some() {
-        return Err(crate::Error::NotSupported(
-            "[clv] model_file: loading a saved CLV model is not built yet".into(),
-        ));
+///
+/// The functions take summaries in days, as `clv_summary` has them:
+/// `clv_p_alive(x, t_x, T)`, `clv_expected_purchases(x, t_x, T, horizon_days)`,
+/// `clv_expected_avg_value(x, m)` and `clv_value(x, t_x, T, m)` (the discounted CLV with the
+/// configured horizon, discount and margin).
+pub fn register_model(ctx: &SessionContext, config: &Config) -> Result<bool> {
+    let Some(path) = &config.clv.model_file else {
+        return Ok(false);
+    };
+    let model = load_model(path)?;
+    register_functions(ctx, model, config);
+    Ok(true)
+}
+
+/// Reads a model saved by `crmlens clv fit --save`.
+pub fn load_model(path: &Path) -> Result<ClvModel> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: format!(
+            "cannot read the CLV model: {e} (write one with `crmlens clv fit --save FILE`)"
+        ),
+    })?;
+    ClvModel::from_json(&text).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("not a CLV model saved by `crmlens clv fit --save`: {e}"),
+    })
+}
+
+/// Registers the four functions over one model.
+pub fn register_functions(ctx: &SessionContext, model: ClvModel, config: &Config) {
+    let key = format!(
+        "{}|{}|{}|{}",
+        serde_json::to_string(&model).unwrap_or_default(),
+        config.clv.horizon_months,
+        config.clv.monthly_discount,
+        config.clv.margin
+    );
+    let model = Arc::new(model);
+    for function in [
+        ClvFunction::PAlive,
+        ClvFunction::ExpectedPurchases,
+        ClvFunction::ExpectedAvgValue,
+        ClvFunction::Value,
+    ] {
+        ctx.register_udf(ScalarUDF::new_from_impl(ClvUdf {
+            function,
+            signature: Signature::uniform(
+                function.arity(),
+                vec![DataType::Float64],
+                Volatility::Immutable,
+            ),
+            model: model.clone(),
+            months: config.clv.horizon_months,
+            discount: config.clv.monthly_discount,
+            margin: config.clv.margin,
+            key: key.clone(),
+        }));
     }
-    Ok(false)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ClvFunction {
+    PAlive,
+    ExpectedPurchases,
+    ExpectedAvgValue,
+    Value,
+}
+
+impl ClvFunction {
+    fn name(self) -> &'static str {
+        match self {
+            ClvFunction::PAlive => "clv_p_alive",
+            ClvFunction::ExpectedPurchases => "clv_expected_purchases",
+            ClvFunction::ExpectedAvgValue => "clv_expected_avg_value",
+            ClvFunction::Value => "clv_value",
+        }
+    }
+
+    fn arity(self) -> usize {
+        match self {
+            ClvFunction::PAlive => 3,
+            ClvFunction::ExpectedPurchases => 4,
+            ClvFunction::ExpectedAvgValue => 2,
+            ClvFunction::Value => 4,
+        }
+    }
+}
+
+/// One of the model's SQL functions. Equality and hashing go by the function and a text key
+/// of the model and settings (the model's floats have no `Eq`).
+#[derive(Debug)]
+struct ClvUdf {
+    function: ClvFunction,
+    signature: Signature,
+    model: Arc<ClvModel>,
+    months: u32,
+    discount: f64,
+    margin: f64,
+    key: String,
+}
+
+impl PartialEq for ClvUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.function == other.function && self.key == other.key
+    }
+}
+
+impl Eq for ClvUdf {}
+
+impl std::hash::Hash for ClvUdf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.function.hash(state);
+        self.key.hash(state);
+    }
+}
+
+impl ClvUdf {
+    /// One row: NULL for NULL input; an invalid summary is an error naming it; a value the
+    /// model cannot compute is NULL (never NaN), with a warning.
+    fn row(&self, v: &[f64]) -> datafusion::error::Result<Option<f64>> {
+        let m = &*self.model;
+        let result = match self.function {
+            ClvFunction::PAlive => m.p_alive(v[0], v[1], v[2]).map(Some),
+            ClvFunction::ExpectedPurchases => {
+                m.expected_purchases(v[0], v[1], v[2], v[3]).map(Some)
+            }
+            ClvFunction::ExpectedAvgValue => Ok(m.expected_avg_value(v[0], v[1])),
+            ClvFunction::Value => m.clv(
+                &DaysSummary {
+                    x: v[0],
+                    t_x: v[1],
+                    t: v[2],
+                    m: v[3],
+                },
+                self.months,
+                self.discount,
+                self.margin,
+            ),
+        };
+        match result {
+            Ok(value) => Ok(value.filter(|x| x.is_finite())),
+            Err(e) if e.starts_with("invalid purchase summary") => Err(DataFusionError::Execution(
+                format!("{}: {e}", self.function.name()),
+            )),
+            Err(e) => {
+                log::warn!("{}({v:?}): {e}; the value is NULL", self.function.name());
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl ScalarUDFImpl for ClvUdf {
+    fn name(&self) -> &str {
+        self.function.name()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let columns: Vec<&Float64Array> = arrays
+            .iter()
+            .map(|a| {
+                a.as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
+                    DataFusionError::Execution(format!(
+                        "{}: expected numeric arguments, found {}",
+                        self.function.name(),
+                        a.data_type()
+                    ))
+                })
+            })
+            .collect::<datafusion::error::Result<_>>()?;
+        let mut out = Float64Builder::with_capacity(args.number_rows);
+        let mut values = vec![0.0; columns.len()];
+        for row in 0..args.number_rows {
+            if columns.iter().any(|c| c.is_null(row)) {
+                out.append_null();
+                continue;
+            }
+            for (v, c) in values.iter_mut().zip(&columns) {
+                *v = c.value(row);
+            }
+            out.append_option(self.row(&values)?);
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
 }

@@ -25,7 +25,9 @@ pub fn view(env: &ViewEnv) -> View {
         )
     };
     let windows = [30, 90, 365].map(window).join(", ");
-    let refund_date = env.local_date("ordered_at");
+    let refund_up_to = env
+        .up_to_as_of("ordered_at")
+        .unwrap_or_else(|_| format!("{} <= {as_of}", env.local_date("ordered_at")));
     let margin = if env.has("order_items") && env.has("products") {
         "left join (select p.customer_id, \
            sum(cast(i.quantity as double) * (cast(i.unit_price as double) - cast(pr.unit_cost as double))) as margin \
@@ -64,7 +66,7 @@ pub fn view(env: &ViewEnv) -> View {
          refunds as ( \
            select customer_id, count(*) as refunds, sum(cast(amount as double)) as refunded_amount \
            from orders where status = 'refunded' and customer_id is not null \
-             and {refund_date} <= {as_of} group by customer_id) \
+             and {refund_up_to} group by customer_id) \
          select c.customer_id, c.kind, c.name, c.country, {city}, c.created_at, \
            {source}, {owner}, \
            a.first_purchase_at, a.last_purchase_at, \

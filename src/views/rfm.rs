@@ -63,7 +63,9 @@ impl ScoreRange {
                     None => match parse(t) {
                         Some(n) => (n, n),
                         None => {
-                            return Err(format!("{t:?} is not a score 1–5 or a range like \"1-2\""));
+                            return Err(format!(
+                                "{t:?} is not a score 1–5 or a range like \"1-2\""
+                            ));
                         }
                     },
                 }
@@ -226,16 +228,17 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
            case {segment} end as rfm_segment \
          from scored"
     );
-    let grid = "select g.r_score, g.f_score, s.rfm_segment, \
+    let grid = format!(
+        "select g.r_score, g.f_score, g.rfm_segment, \
            coalesce(s.customers, 0) as customers, coalesce(s.revenue, 0) as revenue \
-         from (select r.column1 as r_score, f.column1 as f_score \
-               from (values (1), (2), (3), (4), (5)) r cross join (values (1), (2), (3), (4), (5)) f) g \
-         left join (select r_score, f_score, max(rfm_segment) as rfm_segment, \
-                      count(*) as customers, sum(monetary) as revenue \
+         from (select r_score, f_score, case {segment} end as rfm_segment \
+               from (select cast(r.column1 as int) as r_score, cast(f.column1 as int) as f_score \
+                     from (values (1), (2), (3), (4), (5)) r \
+                     cross join (values (1), (2), (3), (4), (5)) f)) g \
+         left join (select r_score, f_score, count(*) as customers, sum(monetary) as revenue \
                     from rfm group by r_score, f_score) s \
            on g.r_score = s.r_score and g.f_score = s.f_score"
-        .to_string();
-    let _ = &rules;
+    );
     Ok(vec![
         View {
             name: "rfm",

@@ -208,7 +208,7 @@ fn sql_errors_name_what_exists() {
     );
     assert!(
         r.stderr
-            .contains("available tables: clv_summary, customer_abc_xyz, customer_features, customers, events,"),
+            .contains("available tables: churn_monthly, clv_summary, cohort_retention, customer_abc_xyz, customer_features, customers, events,"),
         "{}",
         r.stderr
     );

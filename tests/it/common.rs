@@ -81,3 +81,15 @@ pub fn table_path(dataset: &Path, table: &str) -> PathBuf {
         dataset.join(table)
     }
 }
+
+/// Runs `crmlens ARGS --dataset datasets/demo --format json` and parses the JSON array it
+/// prints; the command must succeed.
+pub fn demo_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let tmp = tempdir();
+    let dataset = demo();
+    let r = run(crmlens(tmp.path())
+        .args(["--dataset", dataset.to_str().unwrap(), "--format", "json"])
+        .args(args));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+}

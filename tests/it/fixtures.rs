@@ -159,3 +159,77 @@ pub fn variants(dir: &Path) {
     }
     std::fs::write(dir.join("events/_SUCCESS"), "").unwrap();
 }
+
+/// The CDNOW sample (`datasets/cdnow/CDNOW_sample.txt`: customer id, sample id, date
+/// YYYYMMDD, number of CDs, dollar value) as a canonical dataset: one customer per sample id
+/// (the ids of the published summaries), one paid order per line at midnight of its date.
+pub fn cdnow(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/cdnow/CDNOW_sample.txt"),
+    )
+    .unwrap();
+    let mut order_ids = Vec::new();
+    let mut order_customers = Vec::new();
+    let mut ordered_at = Vec::new();
+    let mut amounts = Vec::new();
+    let mut first: std::collections::BTreeMap<String, i64> = Default::default();
+    for (i, line) in sample.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f.len(), 5, "CDNOW_sample.txt line {}: {line:?}", i + 1);
+        let id = f[1].trim_start_matches('0').to_string();
+        let day = chrono::NaiveDate::parse_from_str(f[2], "%Y%m%d").unwrap();
+        let ts = day
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+        let e = first.entry(id.clone()).or_insert(ts);
+        *e = (*e).min(ts);
+        order_ids.push(format!("O{}", i + 1));
+        order_customers.push(id);
+        ordered_at.push(ts);
+        amounts.push(f[4].parse::<f64>().unwrap());
+    }
+    let n = first.len();
+    let ids: Vec<&str> = first.keys().map(String::as_str).collect();
+    let names: Vec<String> = ids.iter().map(|i| format!("CDNOW customer {i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    write(
+        &dir.join("customers.parquet"),
+        vec![
+            ("customer_id", text(&ids)),
+            ("kind", text(&vec!["person"; n])),
+            ("name", text(&names)),
+            ("country", text(&vec!["US"; n])),
+            (
+                "created_at",
+                Arc::new(TimestampMillisecondArray::from(
+                    first.values().copied().collect::<Vec<_>>(),
+                )),
+            ),
+        ],
+    );
+    let m = order_ids.len();
+    let order_ids: Vec<&str> = order_ids.iter().map(String::as_str).collect();
+    let order_customers: Vec<&str> = order_customers.iter().map(String::as_str).collect();
+    write(
+        &dir.join("orders.parquet"),
+        vec![
+            ("order_id", text(&order_ids)),
+            ("customer_id", text(&order_customers)),
+            (
+                "ordered_at",
+                Arc::new(TimestampMillisecondArray::from(ordered_at)),
+            ),
+            ("amount", Arc::new(Float64Array::from(amounts))),
+            ("currency", text(&vec!["USD"; m])),
+            ("status", text(&vec!["paid"; m])),
+            ("channel", text(&vec!["web"; m])),
+            (
+                "manager_id",
+                Arc::new(StringArray::from(vec![None::<&str>; m])),
+            ),
+        ],
+    );
+}

@@ -1,12 +1,16 @@
 //! The one integration-test binary: CLI tests run the built `crmlens` in temporary
 //! directories; `slt` runs the sqllogictest files of `tests/slt/` against the crmlens session.
 
+mod cli_abc_xyz;
+mod cli_clv;
 mod cli_generate;
 mod cli_misc;
+mod cli_retention;
 mod cli_run;
 mod cli_schema;
 mod cli_sql;
 mod cli_validate;
+mod cli_value;
 mod common;
 mod fixtures;
 mod slt;

@@ -3,6 +3,7 @@
 //! demo), `variants` (the hand-made fixture of accepted type variants) or `csv:NAME`, a small
 //! hand-computed dataset written as `tests/slt/data/NAME/<table>.csv` (types inferred by the
 //! CSV reader, naive timestamps) and converted to Parquet for the run. A line
+//! `# csv_timestamps: utc` makes the CSV's timestamps UTC instants instead of wall-clock time,
 //! `# timezone: ZONE` sets the dataset time zone, `# as_of: YYYY-MM-DD` the analysis date, and
 //! each `# config: KEY = VALUE` line is one line of `crmlens.toml` (e.g.
 //! `# config: churn.inactive_days = 30`).
@@ -128,8 +129,10 @@ fn headers(file: &Path, key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Converts `tests/slt/data/NAME/*.csv` into a Parquet dataset under `out`.
-async fn csv_dataset(name: &str, out: &Path) {
+/// Converts `tests/slt/data/NAME/*.csv` into a Parquet dataset under `out`. The CSV reader
+/// reads timestamps as naive (wall-clock time in the dataset zone); with `utc`, they are
+/// written as UTC instants instead.
+async fn csv_dataset(name: &str, out: &Path, utc: bool) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/slt/data")
         .join(name);
@@ -150,6 +153,31 @@ async fn csv_dataset(name: &str, out: &Path) {
             )
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let df = if utc {
+            let exprs: Vec<datafusion::prelude::Expr> = df
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    let c =
+                        datafusion::prelude::col(datafusion::common::Column::from_name(f.name()));
+                    match f.data_type() {
+                        DataType::Timestamp(_, None) => datafusion::logical_expr::cast(
+                            c,
+                            DataType::Timestamp(
+                                datafusion::arrow::datatypes::TimeUnit::Microsecond,
+                                Some("UTC".into()),
+                            ),
+                        )
+                        .alias(f.name()),
+                        _ => c,
+                    }
+                })
+                .collect();
+            df.select(exprs).unwrap()
+        } else {
+            df
+        };
         let target = out.join(format!("{table}.parquet"));
         df.write_parquet(
             target.to_str().unwrap(),
@@ -173,7 +201,8 @@ async fn dataset_for(file: &Path, scratch: &Path) -> PathBuf {
         }
         other if other.starts_with("csv:") => {
             let dir = scratch.join("csv");
-            csv_dataset(&other["csv:".len()..], &dir).await;
+            let utc = header(file, "csv_timestamps").is_some_and(|v| v == "utc");
+            csv_dataset(&other["csv:".len()..], &dir, utc).await;
             dir
         }
         other => panic!("{}: unknown dataset {other}", file.display()),

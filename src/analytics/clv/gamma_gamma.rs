@@ -32,14 +32,29 @@ pub fn fit(customers: &[(f64, f64)]) -> Result<(Params, Fit, usize), String> {
     if used.len() < 2 {
         return Err("Gamma-Gamma cannot be fitted: fewer than two customers with repeat purchases of positive value".into());
     }
+    // Per customer only ln(x·m + v) depends on the parameters and the data together; the
+    // rest is precomputed, and the log-gamma terms are taken once per distinct x.
+    let mut xs: Vec<f64> = used.iter().map(|(x, _)| *x).collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let rows: Vec<(usize, f64, f64, f64)> = used
+        .iter()
+        .map(|(x, m)| {
+            let i = xs.partition_point(|v| v < x);
+            (i, x * m, m.ln(), x * x.ln())
+        })
+        .collect();
     let ll = |v: &[f64]| {
-        let p = Params {
-            p: v[0],
-            q: v[1],
-            v: v[2],
-        };
-        used.iter()
-            .map(|(x, m)| log_likelihood(&p, *x, *m))
+        let (p, q, g) = (v[0], v[1], v[2]);
+        let gamma_terms: Vec<f64> = xs
+            .iter()
+            .map(|x| ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q) + q * g.ln())
+            .collect();
+        rows.iter()
+            .map(|&(i, xm, ln_m, x_ln_x)| {
+                let x = xs[i];
+                gamma_terms[i] + (p * x - 1.0) * ln_m + p * x_ln_x - (p * x + q) * (xm + g).ln()
+            })
             .sum::<f64>()
     };
     let fit = maximise(ll, &[1.0, 1.0, 1.0], "Gamma-Gamma")?;

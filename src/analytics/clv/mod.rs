@@ -1,10 +1,12 @@
-//! Customer lifetime value models ("buy till you die"): BG/NBD and Gamma-Gamma, fitted by
-//! maximum likelihood in log space. Pure math over per-customer summaries; building the
-//! summaries from orders and the CLI are separate (see the customer-value issue).
+//! Customer lifetime value models ("buy till you die"): BG/NBD, Pareto/NBD and Gamma-Gamma,
+//! fitted by maximum likelihood in log space. Pure math over per-customer summaries; building
+//! the summaries from orders and the CLI are separate (see the customer-value issue).
 
 pub mod bgnbd;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod model;
+pub mod pareto_nbd;
 pub mod special;
 
 /// One customer's purchase summary, in the chosen time unit: `x` repeat purchases (distinct

@@ -1,0 +1,314 @@
+//! `crmlens clv fit | predict | evaluate`: the "buy till you die" models over the dataset's
+//! purchases (PRODUCT.md, "CLV, predicted"; CLI.md for the JSON shape).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    Array, ArrayRef, Float64Array, Float64Builder, Int64Builder, StringBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::GlobalArgs;
+use crate::analytics::clv::model::{ClvModel, DaysSummary, ModelKind, TimeUnit};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::output::{write_batches, write_dataframe, write_file_atomic, write_json_object};
+use crate::views::{clv::load_model, clv::register_functions, sql_string};
+use crate::{Error, Result};
+
+/// Fit, apply and check the CLV models (BG/NBD or Pareto/NBD with Gamma-Gamma spend)
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: ClvCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ClvCommand {
+    /// Fit the purchase model and Gamma-Gamma by maximum likelihood; prints the fit as JSON
+    #[command(after_help = "Examples:
+  crmlens clv fit --dataset datasets/demo --save clv-model.json
+  crmlens clv fit --model pareto-nbd --time-unit weeks --as-of 1997-09-30
+
+Then set `[clv] model_file = \"clv-model.json\"` in crmlens.toml so customer_features fills
+p_alive, expected_purchases, expected_avg_value and clv, or pass --model-file to predict.")]
+    Fit(FitArgs),
+    /// Per customer: summary (in days), expected purchases, P(alive), expected value, CLV
+    #[command(after_help = "Examples:
+  crmlens clv predict --model-file clv-model.json --horizon-days 90 --format csv
+  crmlens clv predict --format json --output predictions.json   (fits first, no file given)
+
+frequency, recency and t are in days; clv is over [clv] horizon_months months with the
+configured monthly_discount and margin.")]
+    Predict(PredictArgs),
+    /// Fit on a calibration period and compare predicted with actual purchases after it
+    #[command(after_help = "Examples:
+  crmlens clv evaluate --calibration-end 1997-09-30 --time-unit weeks
+  crmlens clv evaluate --calibration-end 2025-06-30 --as-of 2025-12-31 --format csv
+
+Rows: calibration frequency 0, 1, …, 6, 7+ and all; customers, mean actual and predicted
+repeat purchase days in the holdout (calibration end, as_of].")]
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ModelArgs {
+    /// The purchase model
+    #[arg(long, value_enum, default_value = "bgnbd")]
+    model: ModelKind,
+    /// Time unit of the fitted parameters
+    #[arg(long, value_enum, default_value = "days")]
+    time_unit: TimeUnit,
+}
+
+#[derive(Debug, clap::Args)]
+struct FitArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Also save the fit (JSON) to FILE, atomically, for predict and customer_features
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct PredictArgs {
+    /// Horizon of expected_purchases in days [default: [clv] horizon_days, 90]
+    #[arg(long, value_name = "N")]
+    horizon_days: Option<u32>,
+    /// A fit saved by `clv fit --save` [default: [clv] model_file, else fit now]
+    #[arg(long, value_name = "FILE")]
+    model_file: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Rows shown by the table format before the rest is only counted
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    max_rows: usize,
+}
+
+#[derive(Debug, clap::Args)]
+struct EvaluateArgs {
+    /// Last day of the calibration period (inclusive), YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    calibration_end: NaiveDate,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
+    let config = global.config()?;
+    match args.command {
+        ClvCommand::Fit(a) => fit(global, &config, a).await,
+        ClvCommand::Predict(a) => predict(global, &config, a).await,
+        ClvCommand::Evaluate(a) => evaluate(global, &config, a).await,
+    }
+}
+
+/// The per-customer summaries (days) of `clv_summary`, with their customer ids.
+pub async fn summaries(engine: &Engine) -> Result<(Vec<String>, Vec<DaysSummary>)> {
+    let batches = engine
+        .query(
+            "select cast(customer_id as varchar), frequency, recency, t, monetary \
+             from clv_summary",
+        )
+        .await?;
+    let mut ids = Vec::new();
+    let mut out = Vec::new();
+    for b in &batches {
+        let id = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let id = id
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()
+            .ok_or_else(|| Error::Query("clv_summary.customer_id is not text".into()))?;
+        let f = |i: usize| -> Result<&Float64Array> {
+            b.column(i)
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| Error::Query("clv_summary: expected double columns".into()))
+        };
+        let (x, tx, t, m) = (f(1)?, f(2)?, f(3)?, f(4)?);
+        for r in 0..b.num_rows() {
+            ids.push(id.value(r).to_string());
+            out.push(DaysSummary {
+                x: x.value(r),
+                t_x: tx.value(r),
+                t: t.value(r),
+                m: m.value(r),
+            });
+        }
+    }
+    Ok((ids, out))
+}
+
+async fn fit_model(engine: &Engine, args: &ModelArgs) -> Result<ClvModel> {
+    let as_of = engine.as_of().await?;
+    let (_, data) = summaries(engine).await?;
+    let started = std::time::Instant::now();
+    let model =
+        ClvModel::fit(&data, args.model, args.time_unit, as_of).map_err(|e| Error::Dataset {
+            path: engine.dataset().root.clone(),
+            message: format!("CLV model: {e}"),
+        })?;
+    log::info!(
+        "fitted {:?} on {} customers in {:.2} s ({} iterations, converged: {})",
+        args.model,
+        data.len(),
+        started.elapsed().as_secs_f64(),
+        model.iterations,
+        model.converged
+    );
+    if !model.converged {
+        log::warn!(
+            "the optimiser stopped before converging after {} iterations; the parameters may be imprecise",
+            model.iterations
+        );
+    }
+    Ok(model)
+}
+
+async fn fit(global: &GlobalArgs, config: &Config, args: FitArgs) -> Result<u8> {
+    let engine = Engine::open(config).await?;
+    let model = fit_model(&engine, &args.model).await?;
+    if let Some(path) = &args.save {
+        let text = serde_json::to_string_pretty(&model)
+            .map_err(|e| Error::Usage(format!("cannot encode the model: {e}")))?;
+        write_file_atomic(path, format!("{text}\n").as_bytes())?;
+        log::info!("saved the model to {}", path.display());
+    }
+    write_json_object(&model, global.output.as_deref())?;
+    Ok(0)
+}
+
+async fn predict(global: &GlobalArgs, config: &Config, args: PredictArgs) -> Result<u8> {
+    let engine = Engine::open(config).await?;
+    let model = match args.model_file.as_ref().or(config.clv.model_file.as_ref()) {
+        Some(path) => load_model(path)?,
+        None => fit_model(&engine, &args.model).await?,
+    };
+    register_functions(engine.context(), model, config);
+    let horizon = args.horizon_days.unwrap_or(config.clv.horizon_days);
+    let sql = format!(
+        "select customer_id, frequency, recency, t, monetary, \
+           clv_expected_purchases(frequency, recency, t, {horizon}) as expected_purchases, \
+           clv_p_alive(frequency, recency, t) as p_alive, \
+           clv_expected_avg_value(frequency, monetary) as expected_avg_value, \
+           clv_value(frequency, recency, t, monetary) as clv \
+         from clv_summary order by customer_id"
+    );
+    let df = engine.sql(&sql).await?;
+    write_dataframe(df, &global.output(args.max_rows)).await?;
+    Ok(0)
+}
+
+async fn evaluate(global: &GlobalArgs, config: &Config, args: EvaluateArgs) -> Result<u8> {
+    // The holdout ends at as_of (given, or the latest order date).
+    let full = Engine::open(config).await?;
+    let end = full.as_of().await?;
+    let cal_end = args.calibration_end;
+    if cal_end >= end {
+        return Err(Error::Usage(format!(
+            "--calibration-end {cal_end} must be before the end of the data ({end}; set with --as-of)"
+        )));
+    }
+    let mut calibration = config.clone();
+    calibration.as_of = Some(cal_end);
+    let cal = Engine::open(&calibration).await?;
+    let model = fit_model(&cal, &args.model).await?;
+    let (ids, data) = summaries(&cal).await?;
+    log::info!(
+        "calibration to {cal_end}: {} customers; params {}",
+        data.len(),
+        serde_json::to_string(&model.params).unwrap_or_default()
+    );
+
+    // Actual repeat purchase days in (cal_end, end], on the same daily aggregation.
+    let date = "cast(arrow_cast(ordered_at, 'Timestamp(Microsecond, Some(\"TZ\"))') as date)"
+        .replace("TZ", &config.timezone.replace('"', ""));
+    let statuses = config
+        .purchase_statuses
+        .iter()
+        .map(|s| sql_string(s))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "select cast(customer_id as varchar), count(distinct {date}) from orders \
+         where status in ({statuses}) and {date} > DATE '{cal_end}' and {date} <= DATE '{end}' \
+         group by customer_id"
+    );
+    let mut actual: HashMap<String, f64> = HashMap::new();
+    for b in full.query(&sql).await? {
+        let id = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let n = datafusion::arrow::compute::cast(b.column(1), &DataType::Float64)?;
+        let id = id
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()
+            .ok_or_else(|| Error::Query("customer_id is not text".into()))?;
+        let n = n
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .ok_or_else(|| Error::Query("count is not numeric".into()))?;
+        for r in 0..b.num_rows() {
+            actual.insert(id.value(r).to_string(), n.value(r));
+        }
+    }
+    let horizon = (end - cal_end).num_days() as f64;
+    // Buckets 0..=6 and 7+, then all.
+    let mut buckets = vec![(0usize, 0.0f64, 0.0f64); 9];
+    for (id, c) in ids.iter().zip(&data) {
+        let predicted = model
+            .expected_purchases(c.x, c.t_x, c.t, horizon)
+            .map_err(|e| Error::Query(format!("customer {id}: {e}")))?;
+        let got = actual.get(id).copied().unwrap_or(0.0);
+        let k = (c.x as usize).min(7);
+        for b in [k, 8] {
+            buckets[b].0 += 1;
+            buckets[b].1 += got;
+            buckets[b].2 += predicted;
+        }
+    }
+    let mut label = StringBuilder::new();
+    let (mut customers, mut actual_mean, mut predicted_mean) = (
+        Int64Builder::new(),
+        Float64Builder::new(),
+        Float64Builder::new(),
+    );
+    let (mut actual_total, mut predicted_total) = (Float64Builder::new(), Float64Builder::new());
+    for (i, (n, a, p)) in buckets.iter().enumerate() {
+        if *n == 0 && i < 8 {
+            continue;
+        }
+        label.append_value(match i {
+            7 => "7+".to_string(),
+            8 => "all".to_string(),
+            k => k.to_string(),
+        });
+        customers.append_value(*n as i64);
+        let mean = |v: f64| if *n > 0 { Some(v / *n as f64) } else { None };
+        actual_mean.append_option(mean(*a));
+        predicted_mean.append_option(mean(*p));
+        actual_total.append_value(*a);
+        predicted_total.append_value(*p);
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("calibration_frequency", DataType::Utf8, false),
+        Field::new("customers", DataType::Int64, false),
+        Field::new("actual_mean", DataType::Float64, true),
+        Field::new("predicted_mean", DataType::Float64, true),
+        Field::new("actual_total", DataType::Float64, false),
+        Field::new("predicted_total", DataType::Float64, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(label.finish()),
+        Arc::new(customers.finish()),
+        Arc::new(actual_mean.finish()),
+        Arc::new(predicted_mean.finish()),
+        Arc::new(actual_total.finish()),
+        Arc::new(predicted_total.finish()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    write_batches(schema, &[batch], &global.output(20))?;
+    Ok(0)
+}
