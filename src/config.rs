@@ -151,7 +151,7 @@ pub struct EngineConfig {
     pub memory_limit: Option<String>,
     /// Where operators spill when over the memory limit; default: the system temp directory.
     pub spill_dir: Option<PathBuf>,
-    /// Parallelism of query plans; default: the number of CPU cores.
+    /// Partitions of query plans; default: the number of CPU cores, at least 16.
     pub target_partitions: Option<usize>,
     /// Rows per record batch; default: DataFusion's 8192.
     pub batch_size: Option<usize>,
