@@ -2,7 +2,6 @@
 //! against independent SQL over the raw tables, and the rule-table check of a user's RFM
 //! segments.
 
-
 use crate::common::{crmlens, demo, demo_json as json, run, tempdir};
 
 #[test]
