@@ -57,6 +57,6 @@ for _ in range(runs):
     lt_times.append(time.perf_counter() - start)
 import lifetimes  # noqa: E402
 print(f"lifetimes {lifetimes.__version__}: fit median {statistics.median(lt_times):.2f} s over {runs} runs")
-print(f"  BG/NBD {dict(bgf.params_)}  LL {bgf._negative_log_likelihood_ * -len(s):.2f}")
-print(f"  Gamma-Gamma {dict(ggf.params_)}")
+print(f"  BG/NBD { {k: float(v) for k, v in bgf.params_.items()} }")
+print(f"  Gamma-Gamma { {k: float(v) for k, v in ggf.params_.items()} }")
 print(f"ratio crmlens fit / lifetimes fit: {statistics.median(fit_times) / statistics.median(lt_times):.3f}")

@@ -18,8 +18,14 @@ pub struct Fit {
     pub converged: bool,
 }
 
-/// The cost argmin minimises, borrowing the likelihood so each restart can reuse it.
-struct NegLogLik<'a, F>(&'a F);
+/// The cost argmin minimises: the negative log-likelihood divided by `scale`, the magnitude
+/// of the likelihood at the start, so the simplex's stopping rule means the same relative
+/// precision for 2,000 customers as for a million (an absolute tolerance is out of reach when
+/// the total is 1e7).
+struct NegLogLik<'a, F> {
+    ll: &'a F,
+    scale: f64,
+}
 
 impl<F: Fn(&[f64]) -> f64> CostFunction for NegLogLik<'_, F> {
     type Param = Vec<f64>;
@@ -27,9 +33,13 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for NegLogLik<'_, F> {
 
     fn cost(&self, log_params: &Self::Param) -> Result<f64, ArgminError> {
         let params: Vec<f64> = log_params.iter().map(|p| p.exp()).collect();
-        let ll = (self.0)(&params);
+        let ll = (self.ll)(&params);
         // Outside the region where the likelihood is finite the simplex is pushed back.
-        Ok(if ll.is_finite() { -ll } else { f64::MAX })
+        Ok(if ll.is_finite() {
+            -ll / self.scale
+        } else {
+            f64::MAX
+        })
     }
 }
 
@@ -38,6 +48,12 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for NegLogLik<'_, F> {
 /// flat ridge.
 pub fn maximise(ll: impl Fn(&[f64]) -> f64, start: &[f64], what: &str) -> Result<Fit, String> {
     let mut point: Vec<f64> = start.iter().map(|p| p.ln()).collect();
+    let at_start = ll(start);
+    let scale = if at_start.is_finite() {
+        at_start.abs().max(1.0)
+    } else {
+        1.0
+    };
     let mut iterations = 0;
     let mut converged = false;
     for _ in 0..3 {
@@ -49,11 +65,12 @@ pub fn maximise(ll: impl Fn(&[f64]) -> f64, start: &[f64], what: &str) -> Result
             simplex.push(v);
         }
         let solver = NelderMead::new(simplex)
-            // The spread of the simplex's negative log-likelihoods; 1e-10 nats is far below
-            // what changes the third significant digit of any parameter.
-            .with_sd_tolerance(1e-10)
+            // The spread of the simplex's scaled negative log-likelihoods: 1e-12 of the
+            // likelihood's size (1e-8 nats on CDNOW), far below what changes the third
+            // significant digit of any parameter.
+            .with_sd_tolerance(1e-12)
             .map_err(|e| format!("{what}: {e}"))?;
-        let result = Executor::new(NegLogLik(&ll), solver)
+        let result = Executor::new(NegLogLik { ll: &ll, scale }, solver)
             .configure(|s| s.max_iters(5_000))
             .run()
             .map_err(|e| format!("{what}: the optimiser failed: {e}"))?;

@@ -50,12 +50,14 @@ pub fn fit(customers: &[(f64, f64)]) -> Result<(Params, Fit, usize), String> {
             .iter()
             .map(|x| ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q) + q * g.ln())
             .collect();
-        rows.iter()
-            .map(|&(i, xm, ln_m, x_ln_x)| {
-                let x = xs[i];
-                gamma_terms[i] + (p * x - 1.0) * ln_m + p * x_ln_x - (p * x + q) * (xm + g).ln()
-            })
-            .sum::<f64>()
+        super::par_sum(&rows, |part| {
+            part.iter()
+                .map(|&(i, xm, ln_m, x_ln_x)| {
+                    let x = xs[i];
+                    gamma_terms[i] + (p * x - 1.0) * ln_m + p * x_ln_x - (p * x + q) * (xm + g).ln()
+                })
+                .sum::<f64>()
+        })
     };
     let fit = maximise(ll, &[1.0, 1.0, 1.0], "Gamma-Gamma")?;
     let v = &fit.params;

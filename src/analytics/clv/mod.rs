@@ -60,6 +60,29 @@ pub fn distinct(customers: &[Summary]) -> Vec<(Summary, f64)> {
     out
 }
 
+/// Σ f(chunk) over `items` split across the machine's cores (one chunk per core, summed in
+/// order), for the likelihoods of large samples; small inputs are summed on the caller's
+/// thread.
+pub fn par_sum<T: Sync>(items: &[T], f: impl Fn(&[T]) -> f64 + Sync) -> f64 {
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1);
+    if threads < 2 || items.len() < 20_000 {
+        return f(items);
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| f(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(f64::NAN))
+            .sum()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
