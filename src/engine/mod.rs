@@ -124,17 +124,9 @@ impl Engine {
             .map_err(|e| self.explain_sql_error(e))
     }
 
-    /// [`tables::explain_sql_error`], and for a built-in view left out on this dataset, why.
+    /// [`tables::explain_sql_error`] for this session and its left-out views.
     pub fn explain_sql_error(&self, e: datafusion::error::DataFusionError) -> Error {
-        let text = e.find_root().to_string();
-        for (name, why) in &self.unavailable {
-            if text.contains(&format!("table '{name}' not found"))
-                || text.contains(&format!("table 'datafusion.public.{name}' not found"))
-            {
-                return Error::Query(format!("built-in view `{name}` {why}"));
-            }
-        }
-        tables::explain_sql_error(&self.ctx, e)
+        tables::explain_sql_error(&self.ctx, e, &self.unavailable)
     }
 
     /// Runs one SQL statement and collects its batches.

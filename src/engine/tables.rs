@@ -10,6 +10,7 @@ use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{Expr, cast};
 use datafusion::prelude::{ParquetReadOptions, SessionContext, col};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -137,8 +138,13 @@ fn ensure_raw_schema(ctx: &SessionContext) -> Result<()> {
 }
 
 /// Adds what DataFusion's message lacks: for an unknown table, the tables there are and the
-/// closest one. (For an unknown column DataFusion already lists the valid fields.)
-pub fn explain_sql_error(ctx: &SessionContext, e: DataFusionError) -> Error {
+/// closest one, or, for a built-in view left out on this dataset (`unavailable`: name →
+/// reason), why. (For an unknown column DataFusion already lists the valid fields.)
+pub fn explain_sql_error(
+    ctx: &SessionContext,
+    e: DataFusionError,
+    unavailable: &HashMap<String, String>,
+) -> Error {
     let root = e.find_root();
     match root {
         DataFusionError::Plan(msg)
@@ -146,6 +152,9 @@ pub fn explain_sql_error(ctx: &SessionContext, e: DataFusionError) -> Error {
         {
             let wanted = msg["table '".len()..msg.len() - "' not found".len()].to_string();
             let short = wanted.rsplit('.').next().unwrap_or(&wanted).to_string();
+            if let Some(why) = unavailable.get(&short) {
+                return Error::Query(format!("built-in view `{short}` {why}"));
+            }
             let names = table_names(ctx);
             let mut out = format!("unknown table `{short}`");
             if let Some(best) = closest(&short, names.iter().map(String::as_str)) {

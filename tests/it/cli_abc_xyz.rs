@@ -337,4 +337,19 @@ fn by_product_without_order_items_is_a_clear_error() {
     // Customers need only orders.
     let rows = abc_xyz(tmp.path(), &data, &["--summary"]);
     assert!(rows.len() >= 9);
+    // In SQL the left-out view says why, not "unknown table".
+    let r = run(crmlens(tmp.path()).args([
+        "sql",
+        "--dataset",
+        data.to_str().unwrap(),
+        "select * from product_abc_xyz",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("built-in view `product_abc_xyz` is not available on this dataset")
+            && r.stderr.contains("order_items"),
+        "{}",
+        r.stderr
+    );
 }
