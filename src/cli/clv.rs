@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    Array, ArrayRef, Float64Array, Float64Builder, Int64Builder, StringBuilder,
+    ArrayRef, AsArray, Float64Array, Float64Builder, Int64Builder, StringArray, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -16,8 +16,8 @@ use super::GlobalArgs;
 use crate::analytics::clv::model::{ClvModel, DaysSummary, ModelKind, TimeUnit};
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::output::{write_batches, write_dataframe, write_file_atomic, write_json_object};
-use crate::views::{clv::load_model, clv::register_functions, sql_string};
+use crate::output::{write_batches, write_dataframe, write_json_object};
+use crate::views::{clv::load_model, clv::register_functions};
 use crate::{Error, Result};
 
 /// Fit, apply and check the CLV models (BG/NBD or Pareto/NBD with Gamma-Gamma spend)
@@ -110,26 +110,18 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
 /// The per-customer summaries (days) of `clv_summary`, with their customer ids.
 pub async fn summaries(engine: &Engine) -> Result<(Vec<String>, Vec<DaysSummary>)> {
     let batches = engine
-        .query(
-            "select cast(customer_id as varchar), frequency, recency, t, monetary \
-             from clv_summary",
-        )
+        .query("select customer_id, frequency, recency, t, monetary from clv_summary")
         .await?;
     let mut ids = Vec::new();
     let mut out = Vec::new();
     for b in &batches {
-        let id = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-        let id = id
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::StringArray>()
-            .ok_or_else(|| Error::Query("clv_summary.customer_id is not text".into()))?;
-        let f = |i: usize| -> Result<&Float64Array> {
-            b.column(i)
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| Error::Query("clv_summary: expected double columns".into()))
-        };
-        let (x, tx, t, m) = (f(1)?, f(2)?, f(3)?, f(4)?);
+        let id = texts(b, 0)?;
+        let (x, tx, t, m) = (
+            numbers(b, 1)?,
+            numbers(b, 2)?,
+            numbers(b, 3)?,
+            numbers(b, 4)?,
+        );
         for r in 0..b.num_rows() {
             ids.push(id.value(r).to_string());
             out.push(DaysSummary {
@@ -141,6 +133,20 @@ pub async fn summaries(engine: &Engine) -> Result<(Vec<String>, Vec<DaysSummary>
         }
     }
     Ok((ids, out))
+}
+
+/// Column `i` of a result as plain text (ids come as utf8 view or dictionary too).
+fn texts(b: &RecordBatch, i: usize) -> Result<StringArray> {
+    let array = datafusion::arrow::compute::cast(b.column(i), &DataType::Utf8)?;
+    Ok(array.as_string::<i32>().clone())
+}
+
+/// Column `i` of a result as doubles.
+fn numbers(b: &RecordBatch, i: usize) -> Result<Float64Array> {
+    let array = datafusion::arrow::compute::cast(b.column(i), &DataType::Float64)?;
+    Ok(array
+        .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+        .clone())
 }
 
 async fn fit_model(engine: &Engine, args: &ModelArgs) -> Result<ClvModel> {
@@ -173,9 +179,7 @@ async fn fit(global: &GlobalArgs, config: &Config, args: FitArgs) -> Result<u8> 
     let engine = Engine::open(config).await?;
     let model = fit_model(&engine, &args.model).await?;
     if let Some(path) = &args.save {
-        let text = serde_json::to_string_pretty(&model)
-            .map_err(|e| Error::Usage(format!("cannot encode the model: {e}")))?;
-        write_file_atomic(path, format!("{text}\n").as_bytes())?;
+        write_json_object(&model, Some(path))?;
         log::info!("saved the model to {}", path.display());
     }
     write_json_object(&model, global.output.as_deref())?;
@@ -224,32 +228,15 @@ async fn evaluate(global: &GlobalArgs, config: &Config, args: EvaluateArgs) -> R
         serde_json::to_string(&model.params).unwrap_or_default()
     );
 
-    // Actual repeat purchase days in (cal_end, end], on the same daily aggregation.
-    let date = "cast(arrow_cast(ordered_at, 'Timestamp(Microsecond, Some(\"TZ\"))') as date)"
-        .replace("TZ", &config.timezone.replace('"', ""));
-    let statuses = config
-        .purchase_statuses
-        .iter()
-        .map(|s| sql_string(s))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // Actual repeat purchase days in (cal_end, end]: the same `purchase_days` the
+    // calibration summaries come from.
     let sql = format!(
-        "select cast(customer_id as varchar), count(distinct {date}) from orders \
-         where status in ({statuses}) and {date} > DATE '{cal_end}' and {date} <= DATE '{end}' \
-         group by customer_id"
+        "select customer_id, count(*) from purchase_days \
+         where purchase_date > DATE '{cal_end}' group by customer_id"
     );
     let mut actual: HashMap<String, f64> = HashMap::new();
     for b in full.query(&sql).await? {
-        let id = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-        let n = datafusion::arrow::compute::cast(b.column(1), &DataType::Float64)?;
-        let id = id
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::StringArray>()
-            .ok_or_else(|| Error::Query("customer_id is not text".into()))?;
-        let n = n
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .ok_or_else(|| Error::Query("count is not numeric".into()))?;
+        let (id, n) = (texts(&b, 0)?, numbers(&b, 1)?);
         for r in 0..b.num_rows() {
             actual.insert(id.value(r).to_string(), n.value(r));
         }
