@@ -16,6 +16,7 @@ use datafusion::logical_expr::{
 use datafusion::prelude::SessionContext;
 
 use super::{View, ViewEnv};
+use crate::analytics::clv::Summary;
 use crate::analytics::clv::model::{ClvModel, DaysSummary};
 use crate::config::Config;
 use crate::{Error, Result};
@@ -162,6 +163,16 @@ impl ClvUdf {
     /// One row: NULL for NULL input; an invalid summary is an error naming it; a value the
     /// model cannot compute is NULL (never NaN), with a warning.
     fn row(&self, v: &[f64]) -> datafusion::error::Result<Option<f64>> {
+        if self.function != ClvFunction::ExpectedAvgValue {
+            let summary = Summary {
+                x: v[0],
+                t_x: v[1],
+                t: v[2],
+            };
+            summary.check().map_err(|e| {
+                DataFusionError::Execution(format!("{}: {e} (in days)", self.function.name()))
+            })?;
+        }
         let m = &*self.model;
         let result = match self.function {
             ClvFunction::PAlive => m.p_alive(v[0], v[1], v[2]).map(Some),
@@ -183,9 +194,6 @@ impl ClvUdf {
         };
         match result {
             Ok(value) => Ok(value.filter(|x| x.is_finite())),
-            Err(e) if e.starts_with("invalid purchase summary") => Err(DataFusionError::Execution(
-                format!("{}: {e}", self.function.name()),
-            )),
             Err(e) => {
                 log::warn!("{}({v:?}): {e}; the value is NULL", self.function.name());
                 Ok(None)
@@ -237,5 +245,87 @@ impl ScalarUDFImpl for ClvUdf {
             out.append_option(self.row(&values)?);
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::clv::bgnbd;
+    use crate::analytics::clv::model::{ModelKind, PurchaseParams, TimeUnit};
+
+    /// The published CDNOW BG/NBD parameters (weeks), without a spend model.
+    fn context() -> SessionContext {
+        let model = ClvModel {
+            model: ModelKind::BgNbd,
+            time_unit: TimeUnit::Weeks,
+            n_customers: 2357,
+            params: PurchaseParams::BgNbd(bgnbd::Params {
+                r: 0.2426,
+                alpha: 4.4135,
+                a: 0.7929,
+                b: 2.4258,
+            }),
+            log_likelihood: -9582.4,
+            converged: true,
+            iterations: 1,
+            spend: None,
+            as_of: chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
+            crmlens_version: "test".into(),
+        };
+        let ctx = SessionContext::new();
+        register_functions(&ctx, model, &Config::default());
+        ctx
+    }
+
+    async fn one(ctx: &SessionContext, sql: &str) -> datafusion::error::Result<Option<f64>> {
+        let batches = ctx.sql(sql).await?.collect().await?;
+        let a = batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .clone();
+        Ok((!a.is_null(0)).then(|| a.value(0)))
+    }
+
+    #[tokio::test]
+    async fn functions_take_days_nulls_and_refuse_invalid_summaries() {
+        let ctx = context();
+        // The paper's E[X(39 weeks) | 2, 30.43, 38.86] = 1.226, given in days (integers coerce).
+        let e = one(
+            &ctx,
+            "select clv_expected_purchases(2, 30.43 * 7, 38.86 * 7, 273)",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert!((e - 1.226).abs() < 5e-4, "{e}");
+        assert_eq!(
+            one(&ctx, "select clv_p_alive(null, 1, 2)").await.unwrap(),
+            None
+        );
+        // No spend model: value functions are NULL, never NaN.
+        assert_eq!(
+            one(&ctx, "select clv_expected_avg_value(2, 20)")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            one(&ctx, "select clv_value(2, 100, 200, 20)")
+                .await
+                .unwrap(),
+            None
+        );
+        // t_x > T is the caller's mistake: an error naming the function.
+        let err = one(&ctx, "select clv_p_alive(1, 10, 5)")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("clv_p_alive") && err.contains("invalid purchase summary"),
+            "{err}"
+        );
     }
 }

@@ -14,8 +14,9 @@
 //! - The CLV columns are NULL unless a fitted model is configured (`[clv] model_file`).
 
 use super::{View, ViewEnv};
+use crate::Result;
 
-pub fn view(env: &ViewEnv) -> View {
+pub fn view(env: &ViewEnv) -> Result<View> {
     let as_of = env.as_of_sql();
     let w = env.config.churn.inactive_days;
     let window = |days: u32| {
@@ -25,9 +26,7 @@ pub fn view(env: &ViewEnv) -> View {
         )
     };
     let windows = [30, 90, 365].map(window).join(", ");
-    let refund_up_to = env
-        .up_to_as_of("ordered_at")
-        .unwrap_or_else(|_| format!("{} <= {as_of}", env.local_date("ordered_at")));
+    let refund_up_to = env.up_to_as_of("ordered_at")?;
     let margin = if env.has("order_items") && env.has("products") {
         "left join (select p.customer_id, \
            sum(cast(i.quantity as double) * (cast(i.unit_price as double) - cast(pr.unit_cost as double))) as margin \
@@ -94,8 +93,8 @@ pub fn view(env: &ViewEnv) -> View {
          left join customer_abc_xyz ax on ax.customer_id = c.customer_id \
          left join clv_summary s on s.customer_id = c.customer_id"
     );
-    View {
+    Ok(View {
         name: "customer_features",
         sql,
-    }
+    })
 }

@@ -149,7 +149,7 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(rfm::views(env)?);
     views.extend(abc_xyz::views(env)?);
     views.extend(retention::views(env)?);
-    views.push(features::view(env));
+    views.push(features::view(env)?);
     Ok(views)
 }
 
