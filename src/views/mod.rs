@@ -235,3 +235,32 @@ pub async fn register_all(
     }
     Ok(unavailable)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `NAMES` (used when no view can be defined) lists exactly the views `definitions`
+    /// builds, on a dataset that has every table.
+    #[test]
+    fn names_list_every_definition() {
+        let config = Config::default();
+        let dataset = Dataset::open(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/datasets/demo"
+        )))
+        .unwrap();
+        let env = ViewEnv {
+            config: &config,
+            dataset: &dataset,
+            as_of: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+            has_model: false,
+            columns: HashMap::new(),
+        };
+        let mut defined: Vec<&str> = definitions(&env).unwrap().iter().map(|v| v.name).collect();
+        let mut names = NAMES.to_vec();
+        defined.sort();
+        names.sort();
+        assert_eq!(defined, names);
+    }
+}

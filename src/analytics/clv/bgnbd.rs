@@ -16,17 +16,7 @@ pub struct Params {
 
 /// Log-likelihood of one customer (equation 6 of the paper, in log space).
 pub fn log_likelihood(p: &Params, c: &Summary) -> f64 {
-    let Params { r, alpha, a, b } = *p;
-    let x = c.x;
-    let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-    let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
-    let a3 = -(r + x) * (alpha + c.t).ln();
-    let a4 = if x > 0.0 {
-        a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.t_x).ln()
-    } else {
-        f64::NEG_INFINITY
-    };
-    a1 + a2 + log_sum_exp(a3, a4)
+    weighted_part(p, &[(*c, 1.0)])
 }
 
 /// Total log-likelihood of a sample.
@@ -34,8 +24,8 @@ pub fn total_log_likelihood(p: &Params, customers: &[Summary]) -> f64 {
     customers.iter().map(|c| log_likelihood(p, c)).sum()
 }
 
-/// Total log-likelihood of distinct summaries with their counts (see [`super::distinct`]).
-/// The log-gamma terms depend on x alone; they are computed once per run of equal x (the
+/// Total log-likelihood of distinct summaries with their counts (see [`super::distinct`]),
+/// equation 6 of the paper in log space. The log-gamma terms depend on x alone; they are computed once per run of equal x (the
 /// output of `distinct` is sorted by x), so a customer costs two logarithms and a
 /// log-sum-exp.
 pub fn weighted_log_likelihood(p: &Params, customers: &[(Summary, f64)]) -> f64 {
@@ -166,7 +156,7 @@ mod tests {
     }
 
     #[test]
-    fn weighted_likelihood_equals_the_sum_over_customers() {
+    fn grouping_by_x_gives_the_per_customer_sum() {
         let data = cdnow();
         let fast = weighted_log_likelihood(&PUBLISHED, &crate::analytics::clv::distinct(&data));
         let direct = total_log_likelihood(&PUBLISHED, &data);
@@ -236,56 +226,14 @@ mod tests {
     #[test]
     fn model_math_holds_over_a_wide_range() {
         let values = [1e-3, 0.05, 0.5, 1.5, 10.0, 200.0];
-        let customers = [
-            Summary {
-                x: 0.0,
-                t_x: 0.0,
-                t: 5.0,
-            },
-            Summary {
-                x: 1.0,
-                t_x: 0.5,
-                t: 40.0,
-            },
-            Summary {
-                x: 7.0,
-                t_x: 30.0,
-                t: 38.0,
-            },
-            Summary {
-                x: 60.0,
-                t_x: 100.0,
-                t: 100.0,
-            },
-        ];
-        for &r in &values {
-            for &alpha in &values {
-                for &a in &values[1..] {
-                    for &b in &values {
-                        let p = Params { r, alpha, a, b };
-                        for c in &customers {
-                            let ll = log_likelihood(&p, c);
-                            assert!(ll.is_finite(), "{p:?} {c:?}: {ll}");
-                            let alive = p_alive(&p, c);
-                            assert!((0.0..=1.0).contains(&alive), "{p:?} {c:?}: {alive}");
-                            if a > 1.0 {
-                                let mut last = 0.0;
-                                for horizon in [1.0, 10.0, 52.0] {
-                                    let e =
-                                        expected_purchases(&p, c, horizon).unwrap_or_else(|err| {
-                                            panic!("{p:?} {c:?} t={horizon}: {err}")
-                                        });
-                                    assert!(
-                                        e.is_finite() && e >= last - 1e-9,
-                                        "{p:?} {c:?} t={horizon}: {e} < {last}"
-                                    );
-                                    last = e;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        // E[X(t)] exists for a > 1 only.
+        crate::analytics::clv::check_model_properties(
+            [&values, &values, &values[1..], &values],
+            |[r, alpha, a, b]| Params { r, alpha, a, b },
+            log_likelihood,
+            p_alive,
+            |p, c, t| (p.a > 1.0).then(|| expected_purchases(p, c, t)),
+            1e-9,
+        );
     }
 }

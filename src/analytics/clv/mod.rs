@@ -83,6 +83,57 @@ pub fn par_sum<T: Sync>(items: &[T], f: impl Fn(&[T]) -> f64 + Sync) -> f64 {
     })
 }
 
+/// The property sweep both purchase models' tests run: over every combination of the given
+/// values for the four parameters and a set of customers from a first-day buyer to one with
+/// 60 repeat purchases the day before T, the likelihood is finite, P(alive) is in [0, 1],
+/// and E[X(t)] (where `expected` gives one) is finite and does not decrease over t = 1, 10,
+/// 52 beyond `slack`.
+#[cfg(test)]
+pub(crate) fn check_model_properties<P: std::fmt::Debug>(
+    values: [&[f64]; 4],
+    params: impl Fn([f64; 4]) -> P,
+    ll: impl Fn(&P, &Summary) -> f64,
+    p_alive: impl Fn(&P, &Summary) -> f64,
+    expected: impl Fn(&P, &Summary, f64) -> Option<Result<f64, String>>,
+    slack: f64,
+) {
+    let customers = [
+        (0.0, 0.0, 5.0),
+        (1.0, 0.5, 40.0),
+        (7.0, 30.0, 38.0),
+        (60.0, 100.0, 100.0),
+    ]
+    .map(|(x, t_x, t)| Summary { x, t_x, t });
+    for &v0 in values[0] {
+        for &v1 in values[1] {
+            for &v2 in values[2] {
+                for &v3 in values[3] {
+                    let p = params([v0, v1, v2, v3]);
+                    for c in &customers {
+                        let l = ll(&p, c);
+                        assert!(l.is_finite(), "{p:?} {c:?}: {l}");
+                        let alive = p_alive(&p, c);
+                        assert!((0.0..=1.0).contains(&alive), "{p:?} {c:?}: {alive}");
+                        let mut last = 0.0;
+                        for horizon in [1.0, 10.0, 52.0] {
+                            let Some(e) = expected(&p, c, horizon) else {
+                                break;
+                            };
+                            let e =
+                                e.unwrap_or_else(|err| panic!("{p:?} {c:?} t={horizon}: {err}"));
+                            assert!(
+                                e.is_finite() && e >= last - slack,
+                                "{p:?} {c:?} t={horizon}: {e} < {last}"
+                            );
+                            last = e;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

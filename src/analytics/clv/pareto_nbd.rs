@@ -291,54 +291,16 @@ mod tests {
     /// 5·10⁻⁶ of 1.
     #[test]
     fn model_math_holds_over_a_wide_range() {
+        // α = β exactly and α ≈ β are where the likelihood's 2F1 argument meets 1.
         let values = [1e-3, 0.05, 0.5, 1.5, 10.0, 10.0 * (1.0 + 1e-9), 200.0];
-        let customers = [
-            Summary {
-                x: 0.0,
-                t_x: 0.0,
-                t: 5.0,
-            },
-            Summary {
-                x: 1.0,
-                t_x: 0.5,
-                t: 40.0,
-            },
-            Summary {
-                x: 7.0,
-                t_x: 30.0,
-                t: 38.0,
-            },
-            Summary {
-                x: 60.0,
-                t_x: 100.0,
-                t: 100.0,
-            },
-        ];
-        for &r in &values {
-            for &alpha in &values {
-                for &s in &values {
-                    for &beta in &values {
-                        let p = Params { r, alpha, s, beta };
-                        for c in &customers {
-                            let ll = log_likelihood(&p, c);
-                            assert!(ll.is_finite(), "{p:?} {c:?}: {ll}");
-                            let alive = p_alive(&p, c);
-                            assert!((0.0..=1.0).contains(&alive), "{p:?} {c:?}: {alive}");
-                            let mut last = 0.0;
-                            for horizon in [1.0, 10.0, 52.0] {
-                                let e = expected_purchases(&p, c, horizon)
-                                    .unwrap_or_else(|err| panic!("{p:?} {c:?} t={horizon}: {err}"));
-                                assert!(
-                                    e.is_finite() && e >= last,
-                                    "{p:?} {c:?} t={horizon}: {e} < {last}"
-                                );
-                                last = e;
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        crate::analytics::clv::check_model_properties(
+            [&values; 4],
+            |[r, alpha, s, beta]| Params { r, alpha, s, beta },
+            log_likelihood,
+            p_alive,
+            |p, c, t| Some(expected_purchases(p, c, t)),
+            0.0,
+        );
     }
 
     /// Reference values from lifetimes 0.11.3 (Python; `ParetoNBDFitter` with `params_` set, its
