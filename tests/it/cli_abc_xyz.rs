@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{crmlens, demo, run, tempdir};
+use crate::common::{crmlens, demo, keys, run, tempdir};
 
 /// The columns both views end with, after their own leading ones.
 const CLASS_COLUMNS: &[&str] = &[
@@ -57,14 +57,6 @@ fn sql_value(dir: &Path, query: &str) -> Value {
     let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(rows.len(), 1, "{}", r.stdout);
     rows[0].values().next().unwrap().clone()
-}
-
-fn keys(row: &Value) -> Vec<&str> {
-    row.as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect()
 }
 
 fn f64_of(row: &Value, key: &str) -> f64 {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{crmlens, run, tempdir};
+use crate::common::{crmlens, keys, run, tempdir};
 use crate::fixtures;
 
 fn close(got: f64, want: f64, rel: f64) -> bool {
@@ -265,12 +265,7 @@ fn predict_and_features_use_a_saved_model() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rows: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(rows.len(), 2357);
-    let keys: Vec<&str> = rows[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = keys(&rows[0]);
     assert_eq!(
         keys,
         [

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-use crate::common::{crmlens, demo, demo_json as json, run, tempdir};
+use crate::common::{crmlens, demo, demo_json as json, keys, run, tempdir};
 
 /// A mid-month as_of, so that the last month is a partial one.
 const AS_OF: &str = "2025-06-15";
@@ -179,12 +179,7 @@ fn churn_columns_and_month_filter() {
         .map(|r| r["month"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(months, ["2024-03-01", "2024-04-01", "2024-05-01"]);
-    let keys: Vec<&str> = rows[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = keys(&rows[0]);
     let mut expected = [
         "month",
         "period_start",
@@ -290,12 +285,7 @@ fn cohorts_long_table_adds_up() {
 #[test]
 fn cohorts_metric_selects_the_long_table_columns() {
     let rows = json(&["cohorts", "--metric", "revenue", "--from", "2025-11"]);
-    let mut keys: Vec<&str> = rows[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut keys: Vec<&str> = keys(&rows[0]);
     keys.sort_unstable();
     assert_eq!(
         keys,

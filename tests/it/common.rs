@@ -93,3 +93,12 @@ pub fn demo_json(args: &[&str]) -> Vec<serde_json::Value> {
     assert_eq!(r.code, 0, "{}", r.stderr);
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
 }
+
+/// The column names of a JSON row object, in order.
+pub fn keys(row: &serde_json::Value) -> Vec<&str> {
+    row.as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
