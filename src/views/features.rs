@@ -27,17 +27,18 @@ pub fn view(env: &ViewEnv) -> Result<View> {
     };
     let windows = [30, 90, 365].map(window).join(", ");
     let refund_up_to = env.up_to_as_of("ordered_at")?;
-    let margin = if env.has("order_items") && env.has("products") {
-        "left join (select p.customer_id, \
-           sum(cast(i.quantity as double) * (cast(i.unit_price as double) - cast(pr.unit_cost as double))) as margin \
-           from purchases p join order_items i on i.order_id = p.order_id \
-           join products pr on pr.product_id = i.product_id group by p.customer_id) mg \
-           on mg.customer_id = c.customer_id"
-            .to_string()
+    // Without item costs the column is a typed NULL and there is nothing to join.
+    let (margin, margin_join) = if env.has("order_items") && env.has("products") {
+        (
+            "mg.margin",
+            "left join (select p.customer_id, \
+               sum(cast(i.quantity as double) * (cast(i.unit_price as double) - cast(pr.unit_cost as double))) as margin \
+               from purchases p join order_items i on i.order_id = p.order_id \
+               join products pr on pr.product_id = i.product_id group by p.customer_id) mg \
+               on mg.customer_id = c.customer_id",
+        )
     } else {
-        "left join (select cast(null as varchar) as customer_id, cast(null as double) as margin) mg \
-           on mg.customer_id = c.customer_id"
-            .to_string()
+        ("cast(null as double) as margin", "")
     };
     let clv_horizon = env.config.clv.horizon_days;
     let clv = if env.has_model {
@@ -79,7 +80,7 @@ pub fn view(env: &ViewEnv) -> Result<View> {
            coalesce(a.purchases_90d, 0) as purchases_90d, coalesce(a.revenue_90d, 0) as revenue_90d, \
            coalesce(a.purchases_365d, 0) as purchases_365d, coalesce(a.revenue_365d, 0) as revenue_365d, \
            coalesce(rf.refunds, 0) as refunds, coalesce(rf.refunded_amount, 0) as refunded_amount, \
-           mg.margin, \
+           {margin}, \
            r.r_score, r.f_score, r.m_score, r.rfm_segment, \
            ax.abc_class, ax.xyz_class, \
            coalesce(a.last_purchase_date > {as_of} - interval '{w} days', false) as is_active, \
@@ -88,7 +89,7 @@ pub fn view(env: &ViewEnv) -> Result<View> {
          from customers c \
          left join agg a on a.customer_id = c.customer_id \
          left join refunds rf on rf.customer_id = c.customer_id \
-         {margin} \
+         {margin_join} \
          left join rfm r on r.customer_id = c.customer_id \
          left join customer_abc_xyz ax on ax.customer_id = c.customer_id \
          left join clv_summary s on s.customer_id = c.customer_id"
