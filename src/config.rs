@@ -35,6 +35,8 @@ pub struct Config {
     pub rfm: RfmConfig,
     pub abc_xyz: AbcXyzConfig,
     pub clv: ClvConfig,
+    pub managers: ManagersConfig,
+    pub campaigns: CampaignsConfig,
     pub engine: EngineConfig,
     /// Raw DataFusion options, keys without the `datafusion.` prefix
     /// (e.g. `"execution.batch_size" = 8192`).
@@ -52,6 +54,12 @@ pub struct PipelineConfig {
     pub stages: Vec<String>,
     /// The terminal stage of lost deals (outside the ordered stages).
     pub lost_stage: String,
+    /// Per-hundred conversion: a deal created within this many days of a cold contact is an
+    /// opportunity from it (PRODUCT.md, "Per-hundred conversion").
+    pub opportunity_days: u32,
+    /// Forecast: the stage probabilities are learned from deals closed in this many months
+    /// before as_of (PRODUCT.md, "Forecast").
+    pub forecast_lookback_months: u32,
 }
 
 /// The churn window.
@@ -143,6 +151,51 @@ impl Default for ClvConfig {
     }
 }
 
+/// Sales-department control (PRODUCT.md, "Manager KPIs").
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ManagersConfig {
+    /// A new lead (deal) counts as answered in time when its first activity comes within this
+    /// many minutes of the deal's creation.
+    pub response_sla_minutes: u32,
+    /// The working days of the week, as three-letter English names ("mon" … "sun").
+    pub working_days: Vec<String>,
+    /// Public holidays, dates that are not working days: `holidays = ["2025-01-01"]`.
+    pub holidays: Vec<NaiveDate>,
+}
+
+impl Default for ManagersConfig {
+    fn default() -> Self {
+        ManagersConfig {
+            response_sla_minutes: 30,
+            working_days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+            holidays: Vec::new(),
+        }
+    }
+}
+
+/// Campaign effectiveness (PRODUCT.md, "Campaigns and sources").
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CampaignsConfig {
+    /// A member converts when they convert (or buy) within this many days of being sent the
+    /// campaign.
+    pub attribution_days: u32,
+    /// The margin applied to incremental revenue in ROI (1.0 = revenue).
+    pub margin: f64,
+}
+
+impl Default for CampaignsConfig {
+    fn default() -> Self {
+        CampaignsConfig {
+            attribution_days: 30,
+            margin: 1.0,
+        }
+    }
+}
+
 /// The engine's resources.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -170,6 +223,8 @@ impl Default for Config {
             rfm: RfmConfig::default(),
             abc_xyz: AbcXyzConfig::default(),
             clv: ClvConfig::default(),
+            managers: ManagersConfig::default(),
+            campaigns: CampaignsConfig::default(),
             engine: EngineConfig::default(),
             datafusion: BTreeMap::new(),
             source: None,
@@ -184,6 +239,8 @@ impl Default for PipelineConfig {
                 .map(String::from)
                 .to_vec(),
             lost_stage: "lost".into(),
+            opportunity_days: 90,
+            forecast_lookback_months: 12,
         }
     }
 }
@@ -317,6 +374,31 @@ impl Config {
         }
         if ax.xyz_months < 2 {
             return Err("abc_xyz.xyz_months: expected at least 2 months".into());
+        }
+        if self.pipeline.opportunity_days == 0 || self.pipeline.forecast_lookback_months == 0 {
+            return Err(
+                "pipeline: expected opportunity_days ≥ 1 and forecast_lookback_months ≥ 1".into(),
+            );
+        }
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        if self.managers.working_days.is_empty() {
+            return Err("managers.working_days: expected at least one day, e.g. [\"mon\"]".into());
+        }
+        for d in &self.managers.working_days {
+            if !DAYS.contains(&d.to_lowercase().as_str()) {
+                return Err(format!(
+                    "managers.working_days: {d:?} is not a day; expected one of {}",
+                    DAYS.join(", ")
+                ));
+            }
+        }
+        if self.campaigns.attribution_days == 0
+            || !(self.campaigns.margin > 0.0 && self.campaigns.margin <= 1.0)
+        {
+            return Err(format!(
+                "campaigns: expected attribution_days ≥ 1 and 0 < margin ≤ 1, found {}, {}",
+                self.campaigns.attribution_days, self.campaigns.margin
+            ));
         }
         let clv = &self.clv;
         if clv.horizon_months == 0

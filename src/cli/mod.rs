@@ -3,11 +3,18 @@
 
 mod abc_xyz;
 mod clv;
+mod forecast;
+mod funnel;
+mod funnel_events;
+mod funnel_pipeline;
 mod generate;
 mod logging;
+mod managers;
+mod marketing;
 mod retention;
 mod run;
 mod schema;
+mod service;
 mod sql;
 mod validate;
 mod value;
@@ -93,19 +100,27 @@ pub enum Command {
     Cohorts(retention::CohortsArgs),
     /// CLV models: fit, predict, evaluate against a holdout period
     Clv(clv::Args),
+    /// Funnels: the deal pipeline from stage history, or event funnels (window_funnel)
+    #[command(subcommand)]
+    Funnel(funnel::Command),
+    /// Manager KPIs: activity, active customers, deals, win rate, revenue, lead response
+    Managers(managers::ManagersArgs),
+    /// Plan vs actual by month and manager, department or product category
+    Plan(managers::PlanArgs),
+    /// Weighted open pipeline per expected close month, with the learned stage probabilities
+    Forecast(forecast::Args),
+    /// Campaign effectiveness: response, conversion, revenue per member, uplift, ROI
+    Campaigns(marketing::CampaignsArgs),
+    /// Lead-source effectiveness: leads, deals, wins, revenue, step conversions
+    Sources(marketing::SourcesArgs),
+    /// Service: tickets by kind and month, time to close; survey scores
+    Service(service::Args),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
 
 /// Commands of CLI.md that later capabilities build; until then they say so.
 const PLANNED: &[(&str, &str)] = &[
-    ("funnel", "funnels"),
-    ("managers", "manager KPIs"),
-    ("plan", "plan vs actual"),
-    ("forecast", "pipeline forecast"),
-    ("campaigns", "campaign effectiveness"),
-    ("sources", "lead-source effectiveness"),
-    ("service", "service figures"),
     ("segment", "segments"),
     ("report", "reports"),
     ("import", "import of raw CRM exports"),
@@ -189,6 +204,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Churn(args) => runtime.block_on(retention::churn(&cli.global, args)),
         Command::Cohorts(args) => runtime.block_on(retention::cohorts(&cli.global, args)),
         Command::Clv(args) => runtime.block_on(clv::run(&cli.global, args)),
+        Command::Funnel(command) => runtime.block_on(funnel::run(&cli.global, command)),
+        Command::Managers(args) => runtime.block_on(managers::managers(&cli.global, args)),
+        Command::Plan(args) => runtime.block_on(managers::plan(&cli.global, args)),
+        Command::Forecast(args) => runtime.block_on(forecast::run(&cli.global, args)),
+        Command::Campaigns(args) => runtime.block_on(marketing::campaigns(&cli.global, args)),
+        Command::Sources(args) => runtime.block_on(marketing::sources(&cli.global, args)),
+        Command::Service(args) => runtime.block_on(service::run(&cli.global, args)),
         Command::Other(words) => Err(unknown_command(&words)),
     }
 }
@@ -201,8 +223,24 @@ fn unknown_command(words: &[String]) -> Error {
         ));
     }
     let known = [
-        "generate", "schema", "validate", "sql", "run", "features", "rfm", "abc-xyz", "churn",
-        "cohorts", "clv",
+        "generate",
+        "schema",
+        "validate",
+        "sql",
+        "run",
+        "features",
+        "rfm",
+        "abc-xyz",
+        "churn",
+        "cohorts",
+        "clv",
+        "funnel",
+        "managers",
+        "plan",
+        "forecast",
+        "campaigns",
+        "sources",
+        "service",
     ];
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {

@@ -85,8 +85,8 @@ impl Engine {
             Err(e) => {
                 log::warn!("built-in views (customer_features, rfm, …) are not available: {e}");
                 let why = format!("is not available: {e}");
-                return Ok(crate::views::NAMES
-                    .iter()
+                return Ok(crate::views::names()
+                    .into_iter()
                     .map(|n| (n.to_string(), why.clone()))
                     .collect());
             }

@@ -12,9 +12,14 @@
 
 pub mod abc_xyz;
 pub mod clv;
+pub mod event_funnel;
 pub mod features;
+pub mod managers;
+pub mod marketing;
+pub mod pipeline;
 pub mod retention;
 pub mod rfm;
+pub mod service;
 
 use std::collections::HashMap;
 
@@ -111,7 +116,20 @@ impl ViewEnv<'_> {
 }
 
 /// The names of the built-in views, for messages when none can be registered.
-pub const NAMES: &[&str] = &[
+pub fn names() -> Vec<&'static str> {
+    NAMES
+        .iter()
+        .chain(pipeline::NAMES)
+        .chain(managers::NAMES)
+        .chain(marketing::NAMES)
+        .chain(service::NAMES)
+        .chain(event_funnel::NAMES)
+        .copied()
+        .collect()
+}
+
+/// The customer-value views (the other modules list theirs in their own `NAMES`).
+const NAMES: &[&str] = &[
     "purchases",
     "purchase_days",
     "clv_summary",
@@ -150,6 +168,11 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(abc_xyz::views(env)?);
     views.extend(retention::views(env)?);
     views.push(features::view(env)?);
+    views.extend(pipeline::views(env)?);
+    views.extend(managers::views(env)?);
+    views.extend(marketing::views(env)?);
+    views.extend(service::views(env)?);
+    views.extend(event_funnel::views(env)?);
     Ok(views)
 }
 
@@ -258,7 +281,7 @@ mod tests {
             columns: HashMap::new(),
         };
         let mut defined: Vec<&str> = definitions(&env).unwrap().iter().map(|v| v.name).collect();
-        let mut names = NAMES.to_vec();
+        let mut names = names();
         defined.sort();
         names.sort();
         assert_eq!(defined, names);

@@ -3,11 +3,17 @@
 
 mod cli_abc_xyz;
 mod cli_clv;
+mod cli_forecast;
+mod cli_funnel_events;
+mod cli_funnel_pipeline;
 mod cli_generate;
+mod cli_managers;
+mod cli_marketing;
 mod cli_misc;
 mod cli_retention;
 mod cli_run;
 mod cli_schema;
+mod cli_service;
 mod cli_sql;
 mod cli_validate;
 mod cli_value;

@@ -1,0 +1,1 @@
+//! Tests of `crmlens forecast` (not built yet).

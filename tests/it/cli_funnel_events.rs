@@ -1,0 +1,1 @@
+//! Tests of `crmlens funnel events` (not built yet).

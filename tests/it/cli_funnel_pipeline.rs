@@ -1,0 +1,1 @@
+//! Tests of `crmlens funnel pipeline` (not built yet).

@@ -1,0 +1,1 @@
+//! Tests of `crmlens managers` (not built yet).

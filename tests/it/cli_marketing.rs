@@ -1,0 +1,1 @@
+//! Tests of `crmlens marketing` (not built yet).

@@ -1,0 +1,1 @@
+//! Tests of `crmlens service` (not built yet).
