@@ -173,7 +173,7 @@ async fn matrix(
 }
 
 /// A month given as `YYYY-MM` or as any date `YYYY-MM-DD` in it: its first day.
-fn parse_month(s: &str) -> std::result::Result<NaiveDate, String> {
+pub(super) fn parse_month(s: &str) -> std::result::Result<NaiveDate, String> {
     let s = s.trim();
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d"))
@@ -182,7 +182,11 @@ fn parse_month(s: &str) -> std::result::Result<NaiveDate, String> {
 }
 
 /// ` where COLUMN between …` for the optional first and last month.
-fn month_filter(column: &str, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<String> {
+pub(super) fn month_filter(
+    column: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<String> {
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {

@@ -102,3 +102,16 @@ pub fn keys(row: &serde_json::Value) -> Vec<&str> {
         .map(String::as_str)
         .collect()
 }
+
+/// A copy of the demo dataset without some tables, in a temporary directory.
+pub fn demo_without(tables: &[&str]) -> tempfile::TempDir {
+    let tmp = tempdir();
+    for entry in std::fs::read_dir(demo()).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.is_file() && !tables.contains(&stem.as_str()) {
+            std::fs::copy(&path, tmp.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    tmp
+}
