@@ -37,6 +37,7 @@ pub struct Config {
     pub clv: ClvConfig,
     pub managers: ManagersConfig,
     pub campaigns: CampaignsConfig,
+    pub event_funnel: EventFunnelConfig,
     pub engine: EngineConfig,
     /// Raw DataFusion options, keys without the `datafusion.` prefix
     /// (e.g. `"execution.batch_size" = 8192`).
@@ -196,6 +197,57 @@ impl Default for CampaignsConfig {
     }
 }
 
+/// The default event funnel: the view `event_funnel` and `crmlens funnel events` without
+/// `--steps` (PRODUCT.md, "Event funnel").
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventFunnelConfig {
+    /// The event names of the steps, in order.
+    pub steps: Vec<String>,
+    /// The conversion window from funnel entry, e.g. "7d", "24h", "30m" or seconds ("3600").
+    pub window: String,
+    /// `window_funnel` modes, e.g. ["strict_order"].
+    pub mode: Vec<String>,
+}
+
+impl Default for EventFunnelConfig {
+    fn default() -> Self {
+        EventFunnelConfig {
+            steps: ["visit", "signup", "cart", "purchase"]
+                .map(String::from)
+                .to_vec(),
+            window: "7d".into(),
+            mode: Vec::new(),
+        }
+    }
+}
+
+/// Parses a duration such as "7d", "2w", "24h", "30m", "90s" or a bare number of seconds.
+pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (expected e.g. 7d, 24h, 30m, 90s)"))?;
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?} (expected s, m, h, d or w, e.g. 7d)"
+            ));
+        }
+    };
+    match n.checked_mul(scale) {
+        Some(s) if s > 0 => Ok(s),
+        _ => Err(format!("{text:?}: expected a positive duration")),
+    }
+}
+
 /// The engine's resources.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -225,6 +277,7 @@ impl Default for Config {
             clv: ClvConfig::default(),
             managers: ManagersConfig::default(),
             campaigns: CampaignsConfig::default(),
+            event_funnel: EventFunnelConfig::default(),
             engine: EngineConfig::default(),
             datafusion: BTreeMap::new(),
             source: None,
@@ -400,6 +453,11 @@ impl Config {
                 self.campaigns.attribution_days, self.campaigns.margin
             ));
         }
+        if self.event_funnel.steps.is_empty() || self.event_funnel.steps.len() > 32 {
+            return Err("event_funnel.steps: expected 1 to 32 event names".into());
+        }
+        parse_duration(&self.event_funnel.window)
+            .map_err(|e| format!("event_funnel.window: {e}"))?;
         let clv = &self.clv;
         if clv.horizon_months == 0
             || !(0.0..1.0).contains(&clv.monthly_discount)

@@ -73,14 +73,7 @@ impl ViewEnv<'_> {
     /// instant's value is its wall-clock time, and dropping the zone first makes the cast
     /// 2.5 times faster than the zone-aware one (1.3 s against 3.4 s over 10M orders).
     pub fn local_date(&self, column: &str) -> String {
-        let zone = self.config.timezone.replace('"', "");
-        if is_utc(&zone) {
-            format!("cast(arrow_cast({column}, 'Timestamp(Microsecond, None)') as date)")
-        } else {
-            format!(
-                "cast(arrow_cast({column}, 'Timestamp(Microsecond, Some(\"{zone}\"))') as date)"
-            )
-        }
+        local_date(&self.config.timezone, column)
     }
 
     /// SQL condition: the timestamp column falls on or before as_of in the dataset time zone,
@@ -141,6 +134,17 @@ const NAMES: &[&str] = &[
     "cohort_retention",
     "customer_features",
 ];
+
+/// SQL for the calendar date in `timezone` of a timestamp column (see
+/// [`ViewEnv::local_date`]).
+pub fn local_date(timezone: &str, column: &str) -> String {
+    let zone = timezone.replace('"', "");
+    if is_utc(&zone) {
+        format!("cast(arrow_cast({column}, 'Timestamp(Microsecond, None)') as date)")
+    } else {
+        format!("cast(arrow_cast({column}, 'Timestamp(Microsecond, Some(\"{zone}\"))') as date)")
+    }
+}
 
 fn is_utc(zone: &str) -> bool {
     matches!(
