@@ -393,8 +393,9 @@ impl Sink {
         let rows = self.rows;
         match std::mem::replace(&mut self.writer, Writer::Json { first: true }) {
             Writer::Table { shown, limit } => {
+                let rounded = shown.iter().map(round_floats).collect::<Result<Vec<_>>>()?;
                 let text =
-                    datafusion::arrow::util::pretty::pretty_format_batches(&shown)?.to_string();
+                    datafusion::arrow::util::pretty::pretty_format_batches(&rounded)?.to_string();
                 let shown_rows: usize = shown.iter().map(|b| b.num_rows()).sum();
                 let mut out = if shown.is_empty() {
                     header_only(&self.schema)
@@ -430,6 +431,37 @@ impl Sink {
         self.dest.finish()?;
         Ok(rows)
     }
+}
+
+/// The table format is for reading: floats are shown rounded to 4 decimals (1.3333, 0.6471,
+/// 2988136.08). The machine formats keep every digit.
+fn round_floats(batch: &RecordBatch) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{AsArray, Float64Array};
+    use datafusion::arrow::datatypes::Float64Type;
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Float64 => {
+                let rounded: Float64Array = c
+                    .as_primitive::<Float64Type>()
+                    .iter()
+                    .map(|v| {
+                        v.map(|x| {
+                            if x.is_finite() {
+                                (x * 1e4).round() / 1e4
+                            } else {
+                                x
+                            }
+                        })
+                    })
+                    .collect();
+                Arc::new(rounded) as ArrayRef
+            }
+            _ => c.clone(),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
 }
 
 /// DataFusion reads strings as utf8 views; exports hold plain utf8 and binary so that every
