@@ -1,16 +1,19 @@
-//! CRM SQL functions, one file per function, and [`register_all`], the one list of them. The
-//! engine and (later) distributed executors call `register_all` so every place that runs our
-//! SQL knows the same functions.
+//! CRM SQL functions, one file (or folder) per function, and [`register_all`], the one list of
+//! them. The engine and (later) distributed executors call `register_all` so every place that
+//! runs our SQL knows the same functions.
+
+pub mod window_funnel;
+
+use std::sync::Arc;
 
 use datafusion::execution::FunctionRegistry;
 
 use crate::Result;
 
-/// Registers every CRM SQL function in a session state (or any function registry).
-///
-/// The foundation needs no function of its own yet; the customer-value and funnel
-/// capabilities add theirs here (e.g. `window_funnel`).
+/// Registers every CRM SQL function in a session state (or any function registry):
+/// `window_funnel` and `window_funnel_steps` (see [`window_funnel`]).
 pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
-    let _ = registry;
+    registry.register_udaf(Arc::new(window_funnel::window_funnel()))?;
+    registry.register_udaf(Arc::new(window_funnel::window_funnel_steps()))?;
     Ok(())
 }
