@@ -1,8 +1,9 @@
-//! CRM SQL functions, one file per function, and [`register_all`], the one list of them. The
-//! engine and (later) distributed executors call `register_all` so every place that runs our
-//! SQL knows the same functions.
+//! CRM SQL functions, one file (or folder) per function, and [`register_all`], the one list of
+//! them. The engine and (later) distributed executors call `register_all` so every place that
+//! runs our SQL knows the same functions.
 
 pub mod json;
+pub mod window_funnel;
 
 use std::sync::Arc;
 
@@ -10,8 +11,12 @@ use datafusion::execution::FunctionRegistry;
 
 use crate::Result;
 
-/// Registers every CRM SQL function in a session state (or any function registry).
+/// Registers every CRM SQL function in a session state (or any function registry):
+/// `window_funnel` and `window_funnel_steps` (see [`window_funnel`]) and `json_get_str`
+/// (see [`json`]).
 pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
+    registry.register_udaf(Arc::new(window_funnel::window_funnel()))?;
+    registry.register_udaf(Arc::new(window_funnel::window_funnel_steps()))?;
     registry.register_udf(Arc::new(json::udf()))?;
     Ok(())
 }
