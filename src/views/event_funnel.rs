@@ -44,6 +44,7 @@ pub const NAMES: &[&str] = &["funnel_event_log", "event_funnel_customers", "even
 pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
     let up_to = env.up_to_as_of("occurred_at")?;
     let day = env.local_date("occurred_at");
+    let properties = env.column_or_null("events", "e", "properties", "varchar");
     let c = &env.config.event_funnel;
     let funnel = Funnel {
         steps: c.steps.clone(),
@@ -57,8 +58,9 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
         View {
             name: "funnel_event_log",
             sql: format!(
-                "select customer_id, event, occurred_at, {day} as day, properties from events \
-                 where customer_id is not null and occurred_at is not null and {up_to}"
+                "select e.customer_id, e.event, e.occurred_at, {day} as day, {properties} \
+                 from events e \
+                 where e.customer_id is not null and e.occurred_at is not null and {up_to}"
             ),
         },
         View {
@@ -142,10 +144,10 @@ impl Funnel {
         let entry_day = super::local_date(timezone, "entered_at");
         let mut range = String::new();
         if let Some(f) = self.from {
-            range.push_str(&format!(" and entry_day >= DATE '{f}'"));
+            range.push_str(&format!(" and {entry_day} >= DATE '{f}'"));
         }
         if let Some(t) = self.to {
-            range.push_str(&format!(" and entry_day <= DATE '{t}'"));
+            range.push_str(&format!(" and {entry_day} <= DATE '{t}'"));
         }
         let exclusion = if self.exclude.is_empty() {
             "excluded as (select customer_id from entered where false)".to_string()
