@@ -4,7 +4,8 @@
 //! Views:
 //! - `manager_kpis`: one row per manager of `managers` (managers with no activity included,
 //!   with zeros), plus one row per manager id that appears in the period's activities, deals
-//!   or orders but not in `managers` (name and department NULL), over the default period:
+//!   or orders, or owns customers, but is not in `managers` (name and department NULL, so
+//!   that none of their figures vanish), over the default period:
 //!   manager_id, name, department, active, period_from, period_to, working_days, calls,
 //!   meetings, emails, tasks, activities, calls_per_day, meetings_per_day, emails_per_day,
 //!   tasks_per_day, activities_per_day, days_without_activity, owned_customers,
