@@ -4,7 +4,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Int64Type;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
 
 use super::GlobalArgs;
 use crate::config::closest;
@@ -108,16 +109,17 @@ async fn check_known(engine: &Engine, column: &str, value: &str, flag: &str) -> 
              where {column} is not null order by v"
         ))
         .await?;
-    let known: Vec<String> = batches
-        .iter()
-        .flat_map(|b| {
-            let c = b.column(0).as_string::<i32>();
+    let mut known: Vec<String> = Vec::new();
+    for b in &batches {
+        // Whatever string layout the engine chose (Utf8, LargeUtf8, Utf8View).
+        let column = cast(b.column(0), &DataType::Utf8)?;
+        let c = column.as_string::<i32>();
+        known.extend(
             (0..c.len())
                 .filter(|&i| c.is_valid(i))
-                .map(|i| c.value(i).to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+                .map(|i| c.value(i).to_string()),
+        );
+    }
     if known.iter().any(|k| k == value) {
         return Ok(());
     }
@@ -136,8 +138,11 @@ async fn warn_unassigned(engine: &Engine, env: &ViewEnv<'_>, period: Period) -> 
     let batches = engine.query(&unassigned_sql(env, period)?).await?;
     let value = |i: usize| {
         batches
-            .first()
-            .map(|b| b.column(i).as_primitive::<Int64Type>().value(0))
+            .iter()
+            .find(|b| b.num_rows() > 0)
+            .and_then(|b| b.column(i).as_primitive_opt::<Int64Type>())
+            .filter(|a| a.is_valid(0))
+            .map(|a| a.value(0))
             .unwrap_or(0)
     };
     let (deals, orders) = (value(0), value(1));
@@ -271,8 +276,9 @@ pub async fn plan(global: &GlobalArgs, args: PlanArgs) -> Result<u8> {
     let sql = format!(
         "select {columns}, \
            count(*) filter (where planned) as plan_rows, \
-           sum(target) filter (where planned) as target, \
-           sum(actual) filter (where planned) as actual, \
+           coalesce(sum(target) filter (where planned), 0.0) as target, \
+           case when count(*) filter (where planned) = 0 then 0.0 \
+             else sum(actual) filter (where planned) end as actual, \
            100.0 * sum(actual) filter (where planned) \
              / nullif(sum(target) filter (where planned), 0.0) as attainment_pct, \
            coalesce(sum(actual) filter (where not planned), 0.0) as unplanned_actual, \
