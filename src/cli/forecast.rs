@@ -77,7 +77,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let output = global.output(args.max_rows);
     let engine = Engine::open(&config).await?;
     engine.require("the forecast", &["deals", "deal_stage_history"])?;
-    let probabilities = "select * from forecast_stage_probabilities";
+    let probabilities = "select * from forecast_stage_probabilities order by stage_order";
     if args.probabilities {
         return print(&engine, probabilities, &output).await;
     }

@@ -604,12 +604,13 @@ fn forecast_deals_sql(env: &ViewEnv) -> String {
            left join forecast_stage_probabilities p on p.stage_order = d.stage_order \
            where d.status = 'open' and d.stage_order is not null) \
          select deal_id, customer_id, manager_id, stage_order, stage, amount, probability, \
-           reached_at, greatest(expected, {as_of}) as expected_close_date, \
+           reached_at, {close} as expected_close_date, \
            coalesce(expected < {as_of}, false) as overdue, \
-           cast(date_trunc('month', greatest(expected, {as_of})) as date) \
-             as expected_close_month, \
+           cast(date_trunc('month', {close}) as date) as expected_close_month, \
            amount * probability as weighted_amount \
-         from e"
+         from e",
+        // greatest() skips NULL: a deal without an expected date must not land on as_of.
+        close = format!("case when expected is not null then greatest(expected, {as_of}) end"),
     )
 }
 
