@@ -31,7 +31,8 @@
 //!   row, or no row at all, has level 0 and an empty steps list.
 //! - Rows with a NULL `ts` are ignored; a NULL condition is false (ClickHouse skips rows with a
 //!   NULL in any argument; here a NULL condition only means "not this step", which matters in
-//!   `strict_order` mode where a row matching nothing stops the chain).
+//!   `strict_order` mode where a row matching nothing stops the chain). A group whose every
+//!   row has a NULL `ts` gets 0 (ClickHouse returns NULL there).
 //! - A row matching several conditions is one event per condition, sorted by condition index
 //!   within the same timestamp, as in ClickHouse: one row can be steps 1 and 2 of a chain
 //!   (except under `strict_increase`, where steps need strictly increasing timestamps).
