@@ -8,11 +8,12 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 
 use super::GlobalArgs;
+use super::retention::parse_month;
 use crate::config::closest;
 use crate::engine::Engine;
 use crate::output::write_dataframe;
 use crate::views::managers::{Period, items_known, kpis_sql, unassigned_sql};
-use crate::views::{ViewEnv, sql_string, table_columns};
+use crate::views::{ViewEnv, sql_string};
 use crate::{Error, Result};
 
 /// Manager KPIs: activity, active customers, deals, win rate, revenue, lead response
@@ -67,13 +68,7 @@ pub async fn managers(global: &GlobalArgs, args: ManagersArgs) -> Result<u8> {
     engine.require("manager KPIs", KPI_TABLES)?;
     let as_of = engine.as_of().await?;
     let period = Period::new(args.from, args.to, as_of)?;
-    let env = ViewEnv {
-        config: engine.config(),
-        dataset: engine.dataset(),
-        as_of,
-        has_model: false,
-        columns: table_columns(engine.context()).await?,
-    };
+    let env = engine.view_env(as_of).await?;
     let mut conditions = Vec::new();
     if let Some(id) = &args.manager {
         check_known(&engine, "manager_id", id, "--manager").await?;
@@ -254,13 +249,7 @@ pub async fn plan(global: &GlobalArgs, args: PlanArgs) -> Result<u8> {
             last.format("%Y-%m")
         )));
     }
-    let env = ViewEnv {
-        config: engine.config(),
-        dataset: engine.dataset(),
-        as_of,
-        has_model: false,
-        columns: table_columns(engine.context()).await?,
-    };
+    let env = engine.view_env(as_of).await?;
     if !items_known(&env) {
         log::warn!(
             "the dataset lacks order_items or products: the product category of a sale is \
@@ -296,13 +285,4 @@ pub async fn plan(global: &GlobalArgs, args: PlanArgs) -> Result<u8> {
         log::info!("wrote {rows} rows to {}", path.display());
     }
     Ok(0)
-}
-
-/// A month given as `YYYY-MM` or as any date `YYYY-MM-DD` in it: its first day.
-fn parse_month(s: &str) -> std::result::Result<NaiveDate, String> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d"))
-        .map(|d| d.with_day(1).unwrap_or(d))
-        .map_err(|_| format!("{s:?} is not a month YYYY-MM (or a date YYYY-MM-DD)"))
 }

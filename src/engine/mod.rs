@@ -92,14 +92,21 @@ impl Engine {
             }
         };
         let has_model = crate::views::clv::register_model(&self.ctx, &self.config)?;
-        let env = crate::views::ViewEnv {
+        let mut env = self.view_env(as_of).await?;
+        env.has_model = has_model;
+        crate::views::register_all(&self.ctx, &env).await
+    }
+
+    /// What view SQL depends on, for commands that build view SQL with their own parameters
+    /// (a period, a breakdown) for an as_of.
+    pub async fn view_env(&self, as_of: NaiveDate) -> Result<crate::views::ViewEnv<'_>> {
+        Ok(crate::views::ViewEnv {
             config: &self.config,
             dataset: &self.dataset,
             as_of,
-            has_model,
+            has_model: false,
             columns: crate::views::table_columns(&self.ctx).await?,
-        };
-        crate::views::register_all(&self.ctx, &env).await
+        })
     }
 
     /// The DataFusion session, for callers that build plans themselves.
