@@ -9,6 +9,13 @@ use crate::views::{ViewEnv, sql_string};
 pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
     let p = &env.config.pipeline;
     let n = p.stages.len();
+    // The current stage is found as max(entry time × 1000 + stage order): one integer
+    // aggregate instead of an ordered first_value per deal.
+    if n >= 999 {
+        return Err(crate::Error::Usage(format!(
+            "pipeline.stages: {n} stages; at most 998 are supported"
+        )));
+    }
     let stages = stage_list(p, true);
     let created_by = env.up_to_as_of("d.created_at")?;
     let entered_by = env.up_to_as_of("h.entered_at")?;
@@ -36,8 +43,8 @@ pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
              max(s.stage_order) filter (where s.stage_order <= {n}) as max_order, \
              count(*) as history_rows, \
              count(*) filter (where s.stage_order is null) as unknown_stage_rows, \
-             first_value(h.stage order by h.entered_at desc, s.stage_order desc nulls last) \
-               filter (where s.stage_order is not null) as current_stage \
+             max(cast(date_part('epoch', h.entered_at) * 1000000 as bigint) * 1000 \
+               + s.stage_order) as current_key \
            from deal_stage_history h left join {stages} s on h.stage = s.stage \
            where h.entered_at is not null and {entered_by} \
            group by h.deal_id), \
@@ -46,11 +53,12 @@ pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
              {region} as region, coalesce(r.rfm_segment, {no_segment}) as segment, \
              d.created_at, {created_date} as created_date, {amount}, \
              d.status as status_raw, {status} as status, d.closed_at as raw_closed_at, \
-             h.max_order, h.current_stage, \
+             h.max_order, cs.stage as current_stage, \
              coalesce(h.history_rows, 0) as history_rows, \
              coalesce(h.unknown_stage_rows, 0) as unknown_stage_rows \
            from deals d \
            left join hist h on h.deal_id = d.deal_id \
+           left join {stages} cs on cs.stage_order = h.current_key % 1000 \
            left join customers c on c.customer_id = d.customer_id \
            left join rfm r on r.customer_id = d.customer_id \
            where {created_by}), \

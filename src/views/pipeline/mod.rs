@@ -9,7 +9,8 @@
 //!   RFM segment, `(no segment)` without one), created_at, created_date, created_month,
 //!   amount, status_raw (deals.status), status (as of as_of), closed_at, closed_date (both NULL
 //!   unless closed by as_of), stage_order / stage (the furthest ordered stage reached),
-//!   current_stage (the stage of the latest history entry, `lost` included), history_rows,
+//!   current_stage (the stage of the latest history entry, `lost` included; ties on
+//!   entered_at go to the later stage), history_rows,
 //!   unknown_stage_rows, cycle_days (won deals);
 //! - `pipeline_stage_times`: one row per deal (created up to as_of) and ordered stage it has
 //!   a history entry of: deal_id, stage_order, entered_at (first entry), visits,
