@@ -10,7 +10,6 @@ use datafusion::arrow::datatypes::Int64Type;
 use super::GlobalArgs;
 use crate::engine::Engine;
 use crate::output::{Format, OutputOptions, write_dataframe, write_stdout};
-use crate::views::ViewEnv;
 use crate::views::pipeline::{
     Breakdown, ContactBreakdown, funnel_sql, per_hundred_sql, summary_sql,
 };
@@ -149,13 +148,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let config = global.config()?;
     let output = global.output(args.max_rows);
     let engine = Engine::open(&config).await?;
-    let env = ViewEnv {
-        config: engine.config(),
-        dataset: engine.dataset(),
-        as_of: engine.as_of().await?,
-        has_model: false,
-        columns: crate::views::table_columns(engine.context()).await?,
-    };
+    let env = engine.view_env(engine.as_of().await?).await?;
     let per_hundred = per_hundred_sql(&env, contact_by, &contact_filter)?;
     if args.per_hundred {
         engine.require("per-hundred conversion", &["deals", "activities"])?;

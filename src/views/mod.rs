@@ -242,7 +242,10 @@ pub async fn register_all(
                 // A view built on an unavailable one inherits its reason.
                 let reason = unavailable
                     .iter()
-                    .find(|(name, _)| root.contains(&format!("'{name}'")))
+                    // DataFusion names the table `'name'` or `'datafusion.public.name'`.
+                    .find(|(name, _)| {
+                        root.contains(&format!("'{name}'")) || root.contains(&format!(".{name}'"))
+                    })
                     .map(|(name, why)| format!("it needs `{name}`, which {why}"))
                     .unwrap_or(root);
                 let why = format!("is not available on this dataset: {reason}");
