@@ -21,6 +21,7 @@ pub mod error;
 pub mod functions;
 pub mod generate;
 pub mod output;
+pub mod segments;
 pub mod views;
 
 pub use error::{Error, Result};

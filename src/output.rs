@@ -36,6 +36,8 @@ pub enum Format {
     Json,
     /// A Parquet file (needs --output or a redirected stdout).
     Parquet,
+    /// JSON lines: one JSON object per row and line.
+    Jsonl,
 }
 
 impl Format {
@@ -49,6 +51,7 @@ impl Format {
             match ext.to_ascii_lowercase().as_str() {
                 "csv" => return Format::Csv,
                 "json" => return Format::Json,
+                "jsonl" | "ndjson" => return Format::Jsonl,
                 "parquet" | "pq" => return Format::Parquet,
                 _ => {}
             }
@@ -272,6 +275,7 @@ enum Writer {
     Json {
         first: bool,
     },
+    Jsonl,
     Parquet(Box<ArrowWriter<Vec<u8>>>, SchemaRef),
 }
 
@@ -306,6 +310,7 @@ impl Sink {
                 }
             }
             Format::Json => Writer::Json { first: true },
+            Format::Jsonl => Writer::Jsonl,
             Format::Parquet => {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::default()))
@@ -377,6 +382,16 @@ impl Sink {
                 }
                 self.put(&buf)?;
             }
+            Writer::Jsonl => {
+                let mut buf = Vec::new();
+                for row in 0..n {
+                    let obj = row_to_json(batch, row)?;
+                    serde_json::to_writer(&mut buf, &obj)
+                        .map_err(|e| Error::Usage(e.to_string()))?;
+                    buf.push(b'\n');
+                }
+                self.put(&buf)?;
+            }
             Writer::Parquet(w, plain) => {
                 w.write(&to_plain(batch, plain)?)?;
                 let bytes = std::mem::take(w.inner_mut());
@@ -423,6 +438,7 @@ impl Sink {
             Writer::Json { first } => {
                 self.put(if first { b"]\n" } else { b"\n]\n" })?;
             }
+            Writer::Jsonl => {}
             Writer::Parquet(w, _) => {
                 let bytes = w.into_inner()?;
                 self.put(&bytes)?;

@@ -6,18 +6,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{
-    ArrayRef, AsArray, Float64Array, Float64Builder, Int64Builder, StringArray, StringBuilder,
-};
+use datafusion::arrow::array::{ArrayRef, Float64Builder, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::GlobalArgs;
-use crate::analytics::clv::model::{ClvModel, DaysSummary, ModelKind, TimeUnit};
+use crate::analytics::clv::model::{ClvModel, ModelKind, TimeUnit};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::output::{write_batches, write_dataframe, write_json_object};
-use crate::views::{clv::load_model, clv::register_functions};
+use crate::views::clv::{load_model, numbers, register_functions, summaries, texts};
 use crate::{Error, Result};
 
 /// Fit, apply and check the CLV models (BG/NBD or Pareto/NBD with Gamma-Gamma spend)
@@ -107,72 +105,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     }
 }
 
-/// The per-customer summaries (days) of `clv_summary`, with their customer ids.
-pub async fn summaries(engine: &Engine) -> Result<(Vec<String>, Vec<DaysSummary>)> {
-    let batches = engine
-        .query("select customer_id, frequency, recency, t, monetary from clv_summary")
-        .await?;
-    let mut ids = Vec::new();
-    let mut out = Vec::new();
-    for b in &batches {
-        let id = texts(b, 0)?;
-        let (x, tx, t, m) = (
-            numbers(b, 1)?,
-            numbers(b, 2)?,
-            numbers(b, 3)?,
-            numbers(b, 4)?,
-        );
-        for r in 0..b.num_rows() {
-            ids.push(id.value(r).to_string());
-            out.push(DaysSummary {
-                x: x.value(r),
-                t_x: tx.value(r),
-                t: t.value(r),
-                m: m.value(r),
-            });
-        }
-    }
-    Ok((ids, out))
-}
-
-/// Column `i` of a result as plain text (ids come as utf8 view or dictionary too).
-fn texts(b: &RecordBatch, i: usize) -> Result<StringArray> {
-    let array = datafusion::arrow::compute::cast(b.column(i), &DataType::Utf8)?;
-    Ok(array.as_string::<i32>().clone())
-}
-
-/// Column `i` of a result as doubles.
-fn numbers(b: &RecordBatch, i: usize) -> Result<Float64Array> {
-    let array = datafusion::arrow::compute::cast(b.column(i), &DataType::Float64)?;
-    Ok(array
-        .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
-        .clone())
-}
-
 async fn fit_model(engine: &Engine, args: &ModelArgs) -> Result<ClvModel> {
-    let as_of = engine.as_of().await?;
-    let (_, data) = summaries(engine).await?;
-    let started = std::time::Instant::now();
-    let model =
-        ClvModel::fit(&data, args.model, args.time_unit, as_of).map_err(|e| Error::Dataset {
-            path: engine.dataset().root.clone(),
-            message: format!("CLV model: {e}"),
-        })?;
-    log::info!(
-        "fitted {:?} on {} customers in {:.2} s ({} iterations, converged: {})",
-        args.model,
-        data.len(),
-        started.elapsed().as_secs_f64(),
-        model.iterations,
-        model.converged
-    );
-    if !model.converged {
-        log::warn!(
-            "the optimiser stopped before converging after {} iterations; the parameters may be imprecise",
-            model.iterations
-        );
-    }
-    Ok(model)
+    crate::views::clv::fit(engine, args.model, args.time_unit).await
 }
 
 async fn fit(global: &GlobalArgs, config: &Config, args: FitArgs) -> Result<u8> {

@@ -14,6 +14,7 @@ mod marketing;
 mod retention;
 mod run;
 mod schema;
+mod segment;
 mod service;
 mod sql;
 mod validate;
@@ -115,13 +116,15 @@ pub enum Command {
     Sources(marketing::SourcesArgs),
     /// Service: tickets by kind and month, time to close; survey scores
     Service(service::Args),
+    /// Segments: validate, run (dated snapshots and diffs), list, show, diff, export
+    #[command(subcommand)]
+    Segment(segment::Command),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
 
 /// Commands of CLI.md that later capabilities build; until then they say so.
 const PLANNED: &[(&str, &str)] = &[
-    ("segment", "segments"),
     ("report", "reports"),
     ("import", "import of raw CRM exports"),
 ];
@@ -211,6 +214,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Campaigns(args) => runtime.block_on(marketing::campaigns(&cli.global, args)),
         Command::Sources(args) => runtime.block_on(marketing::sources(&cli.global, args)),
         Command::Service(args) => runtime.block_on(service::run(&cli.global, args)),
+        Command::Segment(command) => runtime.block_on(segment::run(&cli.global, command)),
         Command::Other(words) => Err(unknown_command(&words)),
     }
 }
@@ -241,6 +245,7 @@ fn unknown_command(words: &[String]) -> Error {
         "campaigns",
         "sources",
         "service",
+        "segment",
     ];
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {

@@ -59,7 +59,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let config = global.config()?;
     let files = query_files(&args.queries)?;
     let format = match global.format {
-        None | Some(Format::Table) | Some(Format::Json) => Format::Csv,
+        None | Some(Format::Table) | Some(Format::Json) | Some(Format::Jsonl) => Format::Csv,
         Some(f) => f,
     };
     let report = validate(&config).await?;

@@ -91,6 +91,7 @@ impl Engine {
                     .collect());
             }
         };
+        self.ctx.register_udf(crate::functions::as_of::udf(as_of));
         let has_model = crate::views::clv::register_model(&self.ctx, &self.config)?;
         let mut env = self.view_env(as_of).await?;
         env.has_model = has_model;

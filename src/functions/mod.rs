@@ -2,6 +2,7 @@
 //! them. The engine and (later) distributed executors call `register_all` so every place that
 //! runs our SQL knows the same functions.
 
+pub mod as_of;
 pub mod json;
 pub mod window_funnel;
 

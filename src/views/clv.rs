@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, Float64Array, Float64Builder};
+use datafusion::arrow::array::{Array, AsArray, Float64Array, Float64Builder, StringArray};
 use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -17,8 +18,9 @@ use datafusion::prelude::SessionContext;
 
 use super::{View, ViewEnv};
 use crate::analytics::clv::Summary;
-use crate::analytics::clv::model::{ClvModel, DaysSummary};
+use crate::analytics::clv::model::{ClvModel, DaysSummary, ModelKind, TimeUnit};
 use crate::config::Config;
+use crate::engine::Engine;
 use crate::{Error, Result};
 
 pub fn views(env: &ViewEnv) -> Vec<View> {
@@ -246,6 +248,74 @@ impl ScalarUDFImpl for ClvUdf {
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
+}
+
+/// The per-customer summaries (days) of `clv_summary`, with their customer ids.
+pub async fn summaries(engine: &Engine) -> Result<(Vec<String>, Vec<DaysSummary>)> {
+    let batches = engine
+        .query("select customer_id, frequency, recency, t, monetary from clv_summary")
+        .await?;
+    let mut ids = Vec::new();
+    let mut out = Vec::new();
+    for b in &batches {
+        let id = texts(b, 0)?;
+        let (x, tx, t, m) = (
+            numbers(b, 1)?,
+            numbers(b, 2)?,
+            numbers(b, 3)?,
+            numbers(b, 4)?,
+        );
+        for r in 0..b.num_rows() {
+            ids.push(id.value(r).to_string());
+            out.push(DaysSummary {
+                x: x.value(r),
+                t_x: tx.value(r),
+                t: t.value(r),
+                m: m.value(r),
+            });
+        }
+    }
+    Ok((ids, out))
+}
+
+/// Column `i` of a result as plain text (ids come as utf8 view or dictionary too).
+pub fn texts(b: &RecordBatch, i: usize) -> Result<StringArray> {
+    let array = datafusion::arrow::compute::cast(b.column(i), &DataType::Utf8)?;
+    Ok(array.as_string::<i32>().clone())
+}
+
+/// Column `i` of a result as doubles.
+pub fn numbers(b: &RecordBatch, i: usize) -> Result<Float64Array> {
+    let array = datafusion::arrow::compute::cast(b.column(i), &DataType::Float64)?;
+    Ok(array
+        .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+        .clone())
+}
+
+/// Fits a purchase model and Gamma-Gamma on the dataset's `clv_summary`.
+pub async fn fit(engine: &Engine, kind: ModelKind, unit: TimeUnit) -> Result<ClvModel> {
+    let as_of = engine.as_of().await?;
+    let (_, data) = summaries(engine).await?;
+    let started = std::time::Instant::now();
+    let model = ClvModel::fit(&data, kind, unit, as_of).map_err(|e| Error::Dataset {
+        path: engine.dataset().root.clone(),
+        message: format!("CLV model: {e}"),
+    })?;
+    log::info!(
+        "fitted {:?} on {} customers in {:.2} s ({} iterations, converged: {})",
+        kind,
+        data.len(),
+        started.elapsed().as_secs_f64(),
+        model.iterations,
+        model.converged
+    );
+    if !model.converged {
+        log::warn!(
+            "the optimiser stopped before converging after {} iterations; the parameters may be imprecise",
+            model.iterations
+        );
+    }
+    Ok(model)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod cli_misc;
 mod cli_retention;
 mod cli_run;
 mod cli_schema;
+mod cli_segment;
 mod cli_service;
 mod cli_sql;
 mod cli_validate;

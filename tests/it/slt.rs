@@ -132,7 +132,7 @@ fn headers(file: &Path, key: &str) -> Vec<String> {
 /// Converts `tests/slt/data/NAME/*.csv` into a Parquet dataset under `out`. The CSV reader
 /// reads timestamps as naive (wall-clock time in the dataset zone); with `utc`, they are
 /// written as UTC instants instead.
-async fn csv_dataset(name: &str, out: &Path, utc: bool) {
+pub async fn csv_dataset(name: &str, out: &Path, utc: bool) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/slt/data")
         .join(name);
