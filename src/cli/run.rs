@@ -1,6 +1,7 @@
-//! `crmlens run`: the nightly job. Today: validate the dataset, then run every query of
+//! `crmlens run`: the nightly job. Validate the dataset, run every query of
 //! `queries/nightly/` and write each result atomically to `OUT/<name>.csv` (or the chosen
-//! format). Segments and reports join this job when they are built.
+//! format), then refresh every segment of `queries/segments/` into `OUT/segments/` (snapshots
+//! and diffs, as `crmlens segment run --all`). Reports join this job when they are built.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,9 @@ pub struct Args {
     /// Folder for the results (created)
     #[arg(long, default_value = "out", value_name = "DIR")]
     out: PathBuf,
+    /// Folder of segment definitions to refresh into OUT/segments (skipped when absent)
+    #[arg(long, default_value = crate::segments::definition::DEFAULT_DIR, value_name = "DIR")]
+    segments: PathBuf,
 }
 
 #[derive(Debug, Serialize)]
@@ -33,6 +37,7 @@ struct Summary {
     validation_errors: usize,
     validation_warnings: usize,
     results: Vec<QueryResult>,
+    segments: Option<crate::segments::run::Summary>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,7 +126,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         validation_errors: report.errors,
         validation_warnings: report.warnings,
         results,
+        segments: refresh_segments(&config, &args).await?,
     };
+    let failed = summary.segments.as_ref().is_some_and(|s| s.failed > 0);
     if global.format == Some(Format::Json) {
         write_json_object(&summary, None)?;
     } else {
@@ -142,7 +149,59 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
                 r.output.display()
             ));
         }
+        if let Some(seg) = &summary.segments {
+            for o in &seg.segments {
+                text.push_str(&format!(
+                    "  segment {:<24} {:>8} members (+{} -{})  {}\n",
+                    o.name,
+                    o.count,
+                    o.entered,
+                    o.exited,
+                    o.path.display()
+                ));
+            }
+            for f in &seg.failures {
+                text.push_str(&format!("  segment {:<24} FAILED: {}\n", f.name, f.error));
+            }
+        }
         write_stdout(text.as_bytes())?;
     }
-    Ok(0)
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// `segment run --all` into OUT/segments, when the definitions folder exists.
+async fn refresh_segments(
+    config: &crate::config::Config,
+    args: &Args,
+) -> Result<Option<crate::segments::run::Summary>> {
+    use crate::segments::run::{Catalog, RunOptions, open_engine, run};
+    if !args.segments.is_dir() {
+        log::info!(
+            "no segment folder {}: segments skipped",
+            args.segments.display()
+        );
+        return Ok(None);
+    }
+    let catalog = Catalog::load(&args.segments)?;
+    let names = catalog.all_names();
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let (engine, clv_model) = open_engine(config, &catalog, &names).await?;
+    let summary = run(
+        &engine,
+        &catalog,
+        RunOptions {
+            names,
+            store: crate::segments::snapshot::Store::new(args.out.join("segments")),
+            wait: std::time::Duration::from_secs(60),
+            scope: None,
+            clv_model,
+        },
+    )
+    .await?;
+    for f in &summary.failures {
+        log::error!("segment {}: {}", f.name, f.error);
+    }
+    Ok(Some(summary))
 }

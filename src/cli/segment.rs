@@ -223,11 +223,7 @@ fn count_unparsed(catalog: &Catalog) -> usize {
 async fn run_segments(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
     let catalog = Catalog::load(&args.folders.segments)?;
     let names: Vec<String> = if args.all {
-        let mut all: Vec<String> = catalog.planned.keys().cloned().collect();
-        all.extend(catalog.problems.iter().filter_map(|p| p.segment.clone()));
-        all.sort();
-        all.dedup();
-        all
+        catalog.all_names()
     } else {
         args.names.iter().map(|n| n.to_lowercase()).collect()
     };

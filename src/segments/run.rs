@@ -56,6 +56,16 @@ impl Catalog {
         })
     }
 
+    /// Every segment name of the folder, those with a broken definition included (a run
+    /// reports them as failures).
+    pub fn all_names(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.planned.keys().cloned().collect();
+        all.extend(self.problems.iter().filter_map(|p| p.segment.clone()));
+        all.sort();
+        all.dedup();
+        all
+    }
+
     pub fn get(&self, name: &str) -> Result<&Planned> {
         self.planned.get(name).ok_or_else(|| {
             let names = self.planned.keys().map(String::as_str);

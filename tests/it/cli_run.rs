@@ -16,11 +16,24 @@ fn nightly_run_validates_then_writes_each_query() {
     ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/nightly");
+    let segments = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/segments");
     let r = run(crmlens(tmp.path())
         .args(["run", "--dataset", "data", "--out", "nightly", "--queries"])
-        .arg(&queries));
+        .arg(&queries)
+        .arg("--segments")
+        .arg(&segments));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("validation passed"), "{}", r.stdout);
+    // Every shipped segment got a snapshot.
+    for entry in std::fs::read_dir(&segments).unwrap() {
+        let name = entry.unwrap().path();
+        let name = name.file_stem().unwrap().to_str().unwrap();
+        let dir = tmp.path().join("nightly/segments").join(name);
+        let snapshots: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .collect();
+        assert_eq!(snapshots.len(), 1, "{}", dir.display());
+    }
     // Independent check: the monthly order counts add up to the paid orders in the file,
     // counted with the parquet reader.
     let csv = std::fs::read_to_string(tmp.path().join("nightly/revenue_by_month.csv")).unwrap();
