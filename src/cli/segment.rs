@@ -322,8 +322,17 @@ fn list(global: &GlobalArgs, args: ListArgs) -> Result<u8> {
         });
     }
     rows.sort_by(|a, b| a.name.cmp(&b.name));
+    let options = global.output(usize::MAX);
+    if options.format == Format::Table && options.output.is_none() {
+        // Readable on a terminal; the machine formats keep every character.
+        for r in &mut rows {
+            if r.description.chars().count() > 60 {
+                r.description = r.description.chars().take(59).collect::<String>() + "…";
+            }
+        }
+    }
     let batch = list_batch(&rows)?;
-    write_batches(batch.schema(), &[batch], &global.output(usize::MAX))?;
+    write_batches(batch.schema(), &[batch], &options)?;
     Ok(0)
 }
 
