@@ -47,6 +47,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A chart or report could not be drawn or written (exit code 3).
+    #[error("report: {0}")]
+    Report(String),
+
     /// A feature that is planned but not built yet (exit code 2).
     #[error("not yet supported: {0}")]
     NotSupported(String),
@@ -75,7 +79,7 @@ impl Error {
             Error::Usage(_) | Error::Config { .. } | Error::NotSupported(_) => 2,
             Error::Dataset { .. } | Error::Query(_) => 1,
             Error::Parquet(_) => 1,
-            Error::Io { .. } => 3,
+            Error::Io { .. } | Error::Report(_) => 3,
             Error::Arrow(e) => arrow_exit_code(e),
             Error::DataFusion(e) => datafusion_exit_code(e),
         }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod functions;
 pub mod generate;
 pub mod output;
+pub mod report;
 pub mod segments;
 pub mod views;
 

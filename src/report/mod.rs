@@ -1,0 +1,5 @@
+//! Reports: charts drawn with plotters ([`charts`]), the data behind them ([`data`]), report
+//! templates in `queries/reports/*.toml` ([`template`]) and their rendering into one
+//! self-contained HTML file, Markdown and chart files ([`render`]).
+
+pub mod charts;
