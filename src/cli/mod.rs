@@ -11,6 +11,7 @@ mod generate;
 mod logging;
 mod managers;
 mod marketing;
+mod report;
 mod retention;
 mod run;
 mod schema;
@@ -119,15 +120,15 @@ pub enum Command {
     /// Segments: validate, run (dated snapshots and diffs), list, show, diff, export
     #[command(subcommand)]
     Segment(segment::Command),
+    /// Reports with charts: list, run (self-contained HTML, Markdown, SVG and PNG charts)
+    #[command(subcommand)]
+    Report(report::Command),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
 
 /// Commands of CLI.md that later capabilities build; until then they say so.
-const PLANNED: &[(&str, &str)] = &[
-    ("report", "reports"),
-    ("import", "import of raw CRM exports"),
-];
+const PLANNED: &[(&str, &str)] = &[("import", "import of raw CRM exports")];
 
 impl GlobalArgs {
     /// The configuration with the command-line overrides applied.
@@ -215,6 +216,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sources(args) => runtime.block_on(marketing::sources(&cli.global, args)),
         Command::Service(args) => runtime.block_on(service::run(&cli.global, args)),
         Command::Segment(command) => runtime.block_on(segment::run(&cli.global, command)),
+        Command::Report(command) => runtime.block_on(report::run(&cli.global, command)),
         Command::Other(words) => Err(unknown_command(&words)),
     }
 }
@@ -246,6 +248,7 @@ fn unknown_command(words: &[String]) -> Error {
         "sources",
         "service",
         "segment",
+        "report",
     ];
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {

@@ -215,34 +215,7 @@ pub async fn open_engine(
         .collect();
     let (order, _) = plan::order(&catalog.planned, &wanted);
     let needs = order.iter().any(|n| catalog.planned[n].needs_model());
-    if let Some(file) = &config.clv.model_file {
-        return Ok((
-            Engine::open(config).await?,
-            Some(format!("file {}", file.display())),
-        ));
-    }
-    let engine = Engine::open(config).await?;
-    if !needs {
-        return Ok((engine, None));
-    }
-    use crate::analytics::clv::model::{ModelKind, TimeUnit};
-    let model = crate::views::clv::fit(&engine, ModelKind::BgNbd, TimeUnit::Days).await?;
-    let file = tempfile::Builder::new()
-        .prefix("crmlens-clv-")
-        .suffix(".json")
-        .tempfile()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    let text = serde_json::to_string(&model).map_err(|e| Error::Query(e.to_string()))?;
-    std::fs::write(file.path(), text).map_err(|e| Error::io(file.path(), e))?;
-    let mut config = config.clone();
-    config.clv.model_file = Some(file.path().to_path_buf());
-    let engine = Engine::open(&config).await?;
-    let note = format!(
-        "fitted in this run: BG/NBD + Gamma-Gamma (days) on {} customers, converged: {}",
-        model.n_customers, model.converged
-    );
-    log::info!("segments name CLV columns and no [clv] model_file is set: {note}");
-    Ok((engine, Some(note)))
+    crate::views::clv::open_with_model(config, needs).await
 }
 
 /// One segment's outcome in a run.
@@ -340,13 +313,7 @@ pub async fn run(engine: &Engine, catalog: &Catalog, options: RunOptions) -> Res
     // Shared work: customer_features once, and the union of the export columns.
     let shared_start = Instant::now();
     let columns = ExportColumns::of(engine).await?;
-    let features = engine
-        .sql(&format!("select * from {FEATURES}"))
-        .await?
-        .cache()
-        .await?;
-    ctx.deregister_table(FEATURES)?;
-    ctx.register_table(FEATURES, features.into_view())?;
+    cache_features(engine).await?;
     let base = ExportBase::build(engine, &columns, catalog, &order).await?;
     let shared_ms = shared_start.elapsed().as_millis() as u64;
     log::info!(
@@ -441,6 +408,90 @@ pub async fn run(engine: &Engine, catalog: &Catalog, options: RunOptions) -> Res
         segments: outcomes,
         failures,
     })
+}
+
+/// Computes `customer_features` once and puts the result in its place in the session, so
+/// every segment after reads it from memory.
+async fn cache_features(engine: &Engine) -> Result<()> {
+    let features = engine
+        .sql(&format!("select * from {FEATURES}"))
+        .await?
+        .cache()
+        .await?;
+    let ctx = engine.context();
+    ctx.deregister_table(FEATURES)?;
+    ctx.register_table(FEATURES, features.into_view())?;
+    Ok(())
+}
+
+/// The number of members of every segment of a catalog, evaluated in one session as a run
+/// does but without writing anything (for reports). A segment that cannot be evaluated has
+/// its error instead.
+pub async fn sizes(
+    engine: &Engine,
+    catalog: &Catalog,
+) -> Result<Vec<(String, std::result::Result<u64, String>)>> {
+    let all = catalog.all_names();
+    let (order, problems) = plan::order(&catalog.planned, &all);
+    let ctx = engine.context();
+    plan::register_placeholders(ctx, catalog.planned.keys().map(String::as_str))?;
+    cache_features(engine).await?;
+    let customers = engine
+        .sql(&format!("select customer_id from {FEATURES}"))
+        .await?;
+    let mut out: BTreeMap<String, std::result::Result<u64, String>> = BTreeMap::new();
+    for p in catalog.problems.iter().chain(&problems) {
+        if let Some(s) = &p.segment {
+            out.entry(s.clone())
+                .or_insert_with(|| Err(p.message.clone()));
+        }
+    }
+    for name in order {
+        let p = &catalog.planned[&name];
+        if let Some(d) = p.deps.iter().find(|d| matches!(out.get(*d), Some(Err(_)))) {
+            out.insert(name, Err(format!("it needs segment `{d}`, which failed")));
+            continue;
+        }
+        let members = async {
+            let df = plan::plan(ctx, p).await.map_err(Error::Query)?;
+            let ids = df
+                .select_columns(&["customer_id"])?
+                .distinct()?
+                .join(
+                    customers.clone(),
+                    datafusion::common::JoinType::LeftSemi,
+                    &["customer_id"],
+                    &["customer_id"],
+                    None,
+                )?
+                .collect()
+                .await?;
+            Ok::<_, Error>(ids)
+        }
+        .await;
+        match members {
+            Ok(batches) => {
+                let count = batches.iter().map(|b| b.num_rows() as u64).sum();
+                let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| {
+                    Arc::new(Schema::new(vec![Field::new(
+                        "customer_id",
+                        DataType::Utf8,
+                        true,
+                    )]))
+                });
+                plan::register_members(
+                    ctx,
+                    &name,
+                    Arc::new(MemTable::try_new(schema, vec![batches])?),
+                )?;
+                out.insert(name, Ok(count));
+            }
+            Err(e) => {
+                out.insert(name, Err(e.to_string()));
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// One row per customer of `customer_features`, sorted by customer_id, with every export

@@ -318,6 +318,38 @@ pub async fn fit(engine: &Engine, kind: ModelKind, unit: TimeUnit) -> Result<Clv
     Ok(model)
 }
 
+/// Opens the engine so that `customer_features`' model columns (p_alive, clv, …) are filled
+/// when `needed`: with `[clv] model_file` when set, else with a BG/NBD + Gamma-Gamma model
+/// (days) fitted on the dataset first. Returns the engine and where the model came from
+/// (None when no model is used).
+pub async fn open_with_model(config: &Config, needed: bool) -> Result<(Engine, Option<String>)> {
+    if let Some(file) = &config.clv.model_file {
+        let note = format!("file {}", file.display());
+        return Ok((Engine::open(config).await?, Some(note)));
+    }
+    let engine = Engine::open(config).await?;
+    if !needed {
+        return Ok((engine, None));
+    }
+    let model = fit(&engine, ModelKind::BgNbd, TimeUnit::Days).await?;
+    let file = tempfile::Builder::new()
+        .prefix("crmlens-clv-")
+        .suffix(".json")
+        .tempfile()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let text = serde_json::to_string(&model).map_err(|e| Error::Query(e.to_string()))?;
+    std::fs::write(file.path(), text).map_err(|e| Error::io(file.path(), e))?;
+    let mut config = config.clone();
+    config.clv.model_file = Some(file.path().to_path_buf());
+    let engine = Engine::open(&config).await?;
+    let note = format!(
+        "fitted in this run: BG/NBD + Gamma-Gamma (days) on {} customers, converged: {}",
+        model.n_customers, model.converged
+    );
+    log::info!("CLV columns are used and no [clv] model_file is set: {note}");
+    Ok((engine, Some(note)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
