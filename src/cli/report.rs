@@ -96,9 +96,16 @@ async fn render(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         args.reports.join(format!("{}.toml", args.name))
     };
     if !path.is_file() {
-        let names: Vec<String> = load_dir(&args.reports)
-            .map(|t| t.into_iter().map(|t| t.name).collect())
+        let mut names: Vec<String> = std::fs::read_dir(&args.reports)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                    .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+                    .collect()
+            })
             .unwrap_or_default();
+        names.sort();
         let hint = crate::config::closest(&args.name, names.iter().map(String::as_str))
             .map(|c| format!(", did you mean `{c}`?"))
             .unwrap_or_default();

@@ -1,7 +1,8 @@
 //! `crmlens run`: the nightly job. Validate the dataset, run every query of
 //! `queries/nightly/` and write each result atomically to `OUT/<name>.csv` (or the chosen
 //! format), then refresh every segment of `queries/segments/` into `OUT/segments/` (snapshots
-//! and diffs, as `crmlens segment run --all`). Reports join this job when they are built.
+//! and diffs, as `crmlens segment run --all`), then render every report of `queries/reports/`
+//! into `OUT/reports/` (as `crmlens report run NAME`).
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,9 @@ pub struct Args {
     /// Folder of segment definitions to refresh into OUT/segments (skipped when absent)
     #[arg(long, default_value = crate::segments::definition::DEFAULT_DIR, value_name = "DIR")]
     segments: PathBuf,
+    /// Folder of report templates to render into OUT/reports (skipped when absent)
+    #[arg(long, default_value = crate::report::template::DEFAULT_DIR, value_name = "DIR")]
+    reports: PathBuf,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,6 +42,7 @@ struct Summary {
     validation_warnings: usize,
     results: Vec<QueryResult>,
     segments: Option<crate::segments::run::Summary>,
+    reports: Vec<crate::report::render::Written>,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,8 +132,13 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         validation_warnings: report.warnings,
         results,
         segments: refresh_segments(&config, &args).await?,
+        reports: render_reports(&config, &args).await?,
     };
-    let failed = summary.segments.as_ref().is_some_and(|s| s.failed > 0);
+    let failed = summary.segments.as_ref().is_some_and(|s| s.failed > 0)
+        || summary
+            .reports
+            .iter()
+            .any(|r| !r.failed_sections.is_empty());
     if global.format == Some(Format::Json) {
         write_json_object(&summary, None)?;
     } else {
@@ -163,6 +173,18 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
             for f in &seg.failures {
                 text.push_str(&format!("  segment {:<24} FAILED: {}\n", f.name, f.error));
             }
+        }
+        for r in &summary.reports {
+            text.push_str(&format!(
+                "  report  {:<24} {}{}\n",
+                r.report,
+                r.html.display(),
+                if r.failed_sections.is_empty() {
+                    String::new()
+                } else {
+                    format!("  (failed: {})", r.failed_sections.join(", "))
+                }
+            ));
         }
         write_stdout(text.as_bytes())?;
     }
@@ -204,4 +226,40 @@ async fn refresh_segments(
         log::error!("segment {}: {}", f.name, f.error);
     }
     Ok(Some(summary))
+}
+
+/// Every report of the templates folder into OUT/reports, when the folder exists.
+async fn render_reports(
+    config: &crate::config::Config,
+    args: &Args,
+) -> Result<Vec<crate::report::render::Written>> {
+    use crate::report::{render, run, template};
+    if !args.reports.is_dir() {
+        log::info!(
+            "no report folder {}: reports skipped",
+            args.reports.display()
+        );
+        return Ok(Vec::new());
+    }
+    let templates = template::load_dir(&args.reports)?;
+    let needs = templates.iter().any(run::needs_model);
+    let (engine, _) = crate::views::clv::open_with_model(config, needs).await?;
+    let out = args.out.join("reports");
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let meta = render::Meta {
+        as_of: engine.as_of().await?,
+        dataset: engine.dataset().root.clone(),
+        currency: config.currency.clone(),
+        scope: None,
+    };
+    let mut written = Vec::new();
+    for t in &templates {
+        let data = run::run(&engine, t, &args.segments).await?;
+        let w = render::write(t, &data, &meta, &out)?;
+        for s in &w.failed_sections {
+            log::error!("report {}: section {s:?} could not be computed", t.name);
+        }
+        written.push(w);
+    }
+    Ok(written)
 }

@@ -92,17 +92,17 @@ pub fn builtin(name: &str) -> Option<Section> {
             )
         },
         "rfm_grid" => Section {
-            series: Some("f".into()),
+            series: Some("frequency".into()),
             label: Some("cell".into()),
             table: Some(false),
             ..section(
-                "select 'R ' || cast(r_score as varchar) as r, 'F ' || cast(f_score as varchar) as f, \
+                "select 'R ' || cast(r_score as varchar) as recency, 'F ' || cast(f_score as varchar) as frequency, \
                    count(*) as customers, sum(monetary) as revenue, \
                    cast(count(*) as varchar) || chr(10) || cast(cast(round(sum(monetary)) as bigint) as varchar) as cell \
                  from rfm where r_score is not null \
                  group by r_score, f_score order by r_score desc, f_score",
                 ChartKind::Heatmap,
-                "r",
+                "recency",
                 &["customers"],
             )
         },
@@ -133,12 +133,12 @@ pub fn builtin(name: &str) -> Option<Section> {
             )
         },
         "cohorts" => Section {
-            series: Some("months_since".into()),
+            series: Some("months_after".into()),
             label: Some("cell".into()),
             percent: Some(true),
             table: Some(false),
             ..section(
-                "select cast(cohort as varchar) as cohort, 'm' || cast(months_since as varchar) as months_since, \
+                "select cast(cohort as varchar) as cohort, 'm' || cast(months_since as varchar) as months_after, \
                    retention, cast(round(retention * 100) as bigint) || '%' as cell \
                  from cohort_retention \
                  where cohort >= (select max(cohort) from cohort_retention) - interval '11 months' \
@@ -156,8 +156,9 @@ pub fn builtin(name: &str) -> Option<Section> {
             ..section(
                 "select name, members, control_members, conversion_rate, control_conversion_rate, \
                    uplift, uplift_ci_low, uplift_ci_high \
-                 from campaign_effectiveness where has_control and uplift is not null \
-                 order by start_date, name",
+                 from campaign_effectiveness \
+                 where has_control and uplift is not null and members >= 50 and control_members >= 10 \
+                 order by start_date desc, name limit 12",
                 ChartKind::Intervals,
                 "name",
                 &["uplift"],
@@ -167,7 +168,8 @@ pub fn builtin(name: &str) -> Option<Section> {
             percent: Some(true),
             ..section(
                 "select name, cost, incremental_revenue, roi from campaign_effectiveness \
-                 where roi is not null order by roi desc",
+                 where roi is not null and members >= 50 and control_members >= 10 \
+                 order by start_date desc limit 12",
                 ChartKind::Bars,
                 "name",
                 &["roi"],

@@ -196,6 +196,7 @@ fn is_share(name: &str) -> bool {
         "roi",
         "uplift",
         "retention",
+        "lead_to",
     ]
     .iter()
     .any(|k| name.contains(k))
@@ -282,7 +283,7 @@ mod tests {
 
     #[test]
     fn numbers_read_well() {
-        assert_eq!(format_number(1_234_567.891, 2), "1,234,567");
+        assert_eq!(format_number(1_234_567.891, 2), "1,234,568");
         assert_eq!(format_number(999.5, 2), "999.5");
         assert_eq!(format_number(-1234.0, 0), "-1,234");
         assert_eq!(format_number(0.004, 2), "0");

@@ -21,9 +21,15 @@ fn nightly_run_validates_then_writes_each_query() {
         .args(["run", "--dataset", "data", "--out", "nightly", "--queries"])
         .arg(&queries)
         .arg("--segments")
-        .arg(&segments));
+        .arg(&segments)
+        .arg("--reports")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/reports")));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("validation passed"), "{}", r.stdout);
+    for report in ["sales", "customers", "campaigns"] {
+        let html = tmp.path().join(format!("nightly/reports/{report}.html"));
+        assert!(html.is_file(), "{}", html.display());
+    }
     // Every shipped segment got a snapshot.
     for entry in std::fs::read_dir(&segments).unwrap() {
         let name = entry.unwrap().path();

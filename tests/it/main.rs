@@ -10,6 +10,7 @@ mod cli_generate;
 mod cli_managers;
 mod cli_marketing;
 mod cli_misc;
+mod cli_report;
 mod cli_retention;
 mod cli_run;
 mod cli_schema;

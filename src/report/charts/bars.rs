@@ -44,17 +44,23 @@ pub fn render(b: &Bars, c: &Canvas) -> Drawn {
         + 12;
     let x0 = MARGIN + label_w;
     let x1 = c.w - MARGIN - value_w;
-    let max = b
-        .items
-        .iter()
-        .map(|(_, v)| v.abs())
-        .fold(0.0f64, f64::max)
-        .max(f64::MIN_POSITIVE);
+    // A zero line inside the plot when there are negative values (bars grow both ways).
+    let lo = b.items.iter().map(|(_, v)| *v).fold(0.0f64, f64::min);
+    let hi = b.items.iter().map(|(_, v)| *v).fold(0.0f64, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let neg_w = if lo < 0.0 { value_w } else { 0 };
+    let x_of = |v: f64| x0 + neg_w + (((v - lo) / span) * (x1 - x0 - neg_w) as f64).round() as i32;
+    let zero = x_of(0.0);
     for (i, (label, v)) in b.items.iter().enumerate() {
         let y = c.top + i as i32 * ROW;
-        let len = ((x1 - x0) as f64 * v.abs() / max).round() as i32;
+        let end = x_of(*v);
+        let (a, z) = if end >= zero {
+            (zero, end.max(zero + 1))
+        } else {
+            (end, zero)
+        };
         let color = if *v < 0.0 { PALETTE[3] } else { PALETTE[0] };
-        c.rect((x0, y + 3), (x0 + len.max(1), y + ROW - 3), color)?;
+        c.rect((a, y + 3), (z, y + ROW - 3), color)?;
         c.text(
             label,
             x0 - 8,
@@ -64,15 +70,24 @@ pub fn render(b: &Bars, c: &Canvas) -> Drawn {
             (HPos::Right, VPos::Center),
             false,
         )?;
+        let (tx, anchor) = if *v < 0.0 {
+            (a - 6, HPos::Right)
+        } else {
+            (z + 6, HPos::Left)
+        };
         c.text(
             &format(*v),
-            x0 + len + 6,
+            tx,
             y + ROW / 2,
             SMALL_SIZE,
             TEXT,
-            (HPos::Left, VPos::Center),
+            (anchor, VPos::Center),
             false,
         )?;
+    }
+    if lo < 0.0 {
+        let bottom = c.top + ROW * b.items.len() as i32;
+        c.line(&[(zero, c.top), (zero, bottom)], super::MUTED, 1)?;
     }
     Ok(())
 }
