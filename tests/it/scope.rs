@@ -809,6 +809,18 @@ fn cli_scope_counts_and_errors() {
     }
     assert!(!tmp.path().join("x.csv").exists());
 
+    // The nightly job's queries are scoped too (its validation gate reads the whole dataset).
+    std::fs::create_dir(tmp.path().join("q")).unwrap();
+    std::fs::write(
+        tmp.path().join("q/mine.sql"),
+        "select count(*) as n from customers",
+    )
+    .unwrap();
+    let r = scoped("manager=M001", &["run", "--queries", "q", "--out", "o"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv = std::fs::read_to_string(tmp.path().join("o/mine.csv")).unwrap();
+    assert_eq!(csv.lines().nth(1), Some(expected.as_str()));
+
     // Every command takes it: the feature view covers only M001's customers.
     let r = scoped("manager=M001", &["--format", "json", "features"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
