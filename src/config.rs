@@ -45,6 +45,10 @@ pub struct Config {
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// Row-level scope of this run (`--scope`, or set by a library caller). Not a key of the
+    /// file: a scope is a per-run access decision, not a setting of the installation.
+    #[serde(skip)]
+    pub scope: Option<crate::engine::Scope>,
 }
 
 /// The sales pipeline: ordered stages and the terminal "lost" stage.
@@ -281,6 +285,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             datafusion: BTreeMap::new(),
             source: None,
+            scope: None,
         }
     }
 }
@@ -355,7 +360,13 @@ impl Config {
 
     /// Parses configuration text; the error is a message with the line and a suggestion.
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| describe_toml_error(&e))?;
+        let config: Config = toml::from_str(text).map_err(|e| {
+            if e.message().starts_with("unknown field `scope`") {
+                "scope: a row-level scope is given per run (--scope manager=M001), not in the configuration file".to_string()
+            } else {
+                describe_toml_error(&e)
+            }
+        })?;
         config.check()?;
         Ok(config)
     }
@@ -645,6 +656,12 @@ mod tests {
                 .unwrap_err()
                 .contains("at least two")
         );
+    }
+
+    #[test]
+    fn scope_is_not_a_file_setting() {
+        let err = Config::parse("[scope]\nmanager = \"M001\"\n").unwrap_err();
+        assert!(err.contains("--scope"), "{err}");
     }
 
     #[test]

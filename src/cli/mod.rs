@@ -46,6 +46,7 @@ const EXAMPLES: &str = "Examples:
   crmlens generate --out /tmp/crm --customers 10000 --seed 7
   crmlens validate --dataset datasets/demo
   crmlens sql --dataset datasets/demo \"select country, count(*) from customers group by 1\"
+  crmlens rfm --dataset datasets/demo --scope manager=M001
   crmlens schema --format json";
 
 /// Options every command takes.
@@ -66,7 +67,8 @@ pub struct GlobalArgs {
     /// Write the result to FILE (atomically) instead of stdout
     #[arg(long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Row-level scope, e.g. manager=M001
+    /// Row-level scope: manager=ID[,ID…] or department=NAME; every table is limited to the
+    /// rows that scope may see (its customers and their rows), e.g. --scope manager=M001
     #[arg(long, global = true, value_name = "KEY=VALUE")]
     pub scope: Option<String>,
     /// Less log output (errors only)
@@ -141,9 +143,7 @@ impl GlobalArgs {
             config.as_of = Some(d);
         }
         if let Some(scope) = &self.scope {
-            return Err(Error::NotSupported(format!(
-                "--scope {scope}: row-level scope is not built yet (planned with segments)"
-            )));
+            config.scope = Some(scope.parse()?);
         }
         Ok(config)
     }

@@ -125,7 +125,7 @@ async fn render(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         as_of: engine.as_of().await?,
         dataset: engine.dataset().root.clone(),
         currency: config.currency.clone(),
-        scope: global.scope.clone(),
+        scope: config.scope.as_ref().map(|s| s.to_string()),
     };
     let written = write(&template, &data, &meta, &args.out)?;
     for (s, k) in data

@@ -2,7 +2,8 @@
 //! `queries/nightly/` and write each result atomically to `OUT/<name>.csv` (or the chosen
 //! format), then refresh every segment of `queries/segments/` into `OUT/segments/` (snapshots
 //! and diffs, as `crmlens segment run --all`), then render every report of `queries/reports/`
-//! into `OUT/reports/` (as `crmlens report run NAME`).
+//! into `OUT/reports/` (as `crmlens report run NAME`). Under `--scope` the queries, segments
+//! and reports see only the scope's rows; the validation gate still checks the whole dataset.
 
 use std::path::{Path, PathBuf};
 
@@ -72,10 +73,20 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         None | Some(Format::Table) | Some(Format::Json) | Some(Format::Jsonl) => Format::Csv,
         Some(f) => f,
     };
-    let report = validate(&config).await?;
+    // The gate checks the whole dataset also under a scope (a scope does not make bad data
+    // good), but then reports only how many errors there are: findings quote rows.
+    let whole = crate::config::Config {
+        scope: None,
+        ..config.clone()
+    };
+    let report = validate(&whole).await?;
     if !report.passed() {
-        for f in report
-            .findings
+        let quoted = if config.scope.is_some() {
+            &[][..]
+        } else {
+            &report.findings[..]
+        };
+        for f in quoted
             .iter()
             .filter(|f| f.severity == crate::dataset::validate::Severity::Error)
         {
@@ -217,7 +228,7 @@ async fn refresh_segments(
             names,
             store: crate::segments::snapshot::Store::new(args.out.join("segments")),
             wait: std::time::Duration::from_secs(60),
-            scope: None,
+            scope: config.scope.as_ref().map(|s| s.to_string()),
             clv_model,
         },
     )
@@ -250,7 +261,7 @@ async fn render_reports(
         as_of: engine.as_of().await?,
         dataset: engine.dataset().root.clone(),
         currency: config.currency.clone(),
-        scope: None,
+        scope: config.scope.as_ref().map(|s| s.to_string()),
     };
     let mut written = Vec::new();
     for t in &templates {

@@ -242,7 +242,7 @@ async fn run_segments(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
             names,
             store: Store::new(&args.folders.out),
             wait: Duration::from_secs(args.wait),
-            scope: global.scope.clone(),
+            scope: config.scope.as_ref().map(|s| s.to_string()),
             clv_model,
         },
     )

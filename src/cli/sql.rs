@@ -63,7 +63,6 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let config = global.config()?;
     let output = global.output(args.max_rows);
     let engine = Engine::open(&config).await?;
-    let ctx = engine.context();
     let statements =
         DFParser::parse_sql(&text).map_err(|e| Error::Query(format!("SQL syntax error: {e}")))?;
     let count = statements.len();
@@ -71,15 +70,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         return Err(Error::Usage("the query has no statement".into()));
     }
     for (i, statement) in statements.into_iter().enumerate() {
-        let state = ctx.state();
-        let plan = state
-            .statement_to_plan(statement)
-            .await
-            .map_err(|e| engine.explain_sql_error(e))?;
-        let df = ctx
-            .execute_logical_plan(plan)
-            .await
-            .map_err(|e| engine.explain_sql_error(e))?;
+        let df = engine.statement(statement).await?;
         if i + 1 < count {
             df.collect().await?;
         } else {

@@ -1,6 +1,8 @@
 //! The engine: a DataFusion session built from the configuration ([`session`]) with every
-//! table of the dataset registered ([`tables`]). The library API for running SQL.
+//! table of the dataset registered ([`tables`]), limited to a row-level [`scope`] when the
+//! configuration has one. The library API for running SQL.
 
+pub mod scope;
 pub mod session;
 pub mod tables;
 
@@ -10,13 +12,16 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement;
 use tokio::sync::OnceCell;
 
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::{Error, Result};
 
+pub use scope::Scope;
 pub use session::{session_context, session_state};
 
 /// An open dataset in a configured session.
@@ -31,10 +36,12 @@ pub struct Engine {
 
 impl Engine {
     /// Opens the configured dataset: checks the contract's required tables and column types
-    /// and registers every table. Fails with a message naming the table, column or file.
+    /// and registers every table, limited to `config.scope` when there is one (see
+    /// [`scope`]). Fails with a message naming the table, column or file, or the unknown
+    /// manager or department of the scope.
     pub async fn open(config: &Config) -> Result<Engine> {
         let root = dataset_path(config)?;
-        let dataset = Dataset::open(&root)?;
+        let mut dataset = Dataset::open(&root)?;
         let missing = dataset.missing_required();
         if !missing.is_empty() {
             let found: Vec<&str> = dataset.tables.keys().map(String::as_str).collect();
@@ -62,14 +69,29 @@ impl Engine {
             ));
         }
         let ctx = session_context(config)?;
-        for source in dataset.tables.values() {
-            tables::register(&ctx, source, true, &config.timezone).await?;
+        let as_of = OnceCell::new();
+        match &config.scope {
+            None => {
+                for source in dataset.tables.values() {
+                    tables::register(&ctx, source, true, &config.timezone).await?;
+                }
+            }
+            Some(s) => {
+                let registered = scope::register(&ctx, config, &dataset, s).await?;
+                if let Some(d) = registered.as_of {
+                    as_of.set(d).map_err(|e| Error::Query(e.to_string()))?;
+                }
+                // Analyses that need a left-out table say it is missing.
+                for name in registered.left_out.keys() {
+                    dataset.tables.remove(name);
+                }
+            }
         }
         let mut engine = Engine {
             ctx,
             config: config.clone(),
             dataset,
-            as_of: OnceCell::new(),
+            as_of,
             unavailable: HashMap::new(),
         };
         engine.unavailable = engine.register_views().await?;
@@ -124,10 +146,26 @@ impl Engine {
     }
 
     /// Plans one SQL statement; SQL errors name the unknown table or column and the
-    /// available names.
+    /// available names. Under a scope only queries and views are allowed
+    /// ([`scope::check_statement`]).
     pub async fn sql(&self, query: &str) -> Result<DataFrame> {
+        self.execute(self.ctx.state().create_logical_plan(query).await)
+            .await
+    }
+
+    /// Plans and runs (DDL) or prepares (queries) one parsed statement, as [`Engine::sql`].
+    pub async fn statement(&self, statement: Statement) -> Result<DataFrame> {
+        self.execute(self.ctx.state().statement_to_plan(statement).await)
+            .await
+    }
+
+    async fn execute(&self, plan: datafusion::error::Result<LogicalPlan>) -> Result<DataFrame> {
+        let plan = plan.map_err(|e| self.explain_sql_error(e))?;
+        if self.config.scope.is_some() {
+            scope::check_statement(&plan)?;
+        }
         self.ctx
-            .sql(query)
+            .execute_logical_plan(plan)
             .await
             .map_err(|e| self.explain_sql_error(e))
     }
@@ -162,7 +200,7 @@ impl Engine {
     }
 
     /// The analysis date: the configured one, else the date (in the dataset time zone) of the
-    /// latest order.
+    /// latest order (of the whole dataset, also under a scope).
     pub async fn as_of(&self) -> Result<NaiveDate> {
         if let Some(d) = self.config.as_of {
             return Ok(d);

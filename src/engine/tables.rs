@@ -156,6 +156,16 @@ pub fn explain_sql_error(
                 return Error::Query(format!("built-in view `{short}` {why}"));
             }
             let names = table_names(ctx);
+            let named = wanted
+                .strip_prefix("datafusion.public.")
+                .or_else(|| wanted.strip_prefix("datafusion."))
+                .unwrap_or(&wanted);
+            if named != short && names.contains(&short) {
+                // `raw.orders` under a scope, where only the scoped `orders` exists.
+                return Error::Query(format!(
+                    "unknown table `{named}`: there is no such schema here; `{short}` is a table of the default schema"
+                ));
+            }
             let mut out = format!("unknown table `{short}`");
             if let Some(best) = closest(&short, names.iter().map(String::as_str)) {
                 out.push_str(&format!(", did you mean `{best}`?"));

@@ -173,7 +173,7 @@ fn planned_commands_say_not_yet_supported() {
 }
 
 #[test]
-fn scope_is_refused_until_built() {
+fn scope_needs_customer_owners() {
     let tmp = tempdir();
     fixtures::variants(tmp.path());
     let r = run(crmlens(tmp.path()).args([
@@ -184,6 +184,10 @@ fn scope_is_refused_until_built() {
         "manager=M001",
         "select 1",
     ]));
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("not yet supported"), "{}", r.stderr);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no column `owner_manager_id`"),
+        "{}",
+        r.stderr
+    );
 }

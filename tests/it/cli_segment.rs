@@ -635,3 +635,90 @@ fn shipped_segments_run_on_the_demo_dataset() {
         .collect();
     assert_eq!(m("vip_at_risk"), both);
 }
+
+/// Under a scope, every member of every shipped segment (and so every export) is a customer
+/// of the scope's manager, by the customers file read directly; a scoped run does not diff
+/// against an unscoped snapshot.
+#[test]
+fn scoped_segments_hold_only_the_scope_customers() {
+    let tmp = tempdir();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut owned = BTreeSet::new();
+    for b in read_parquet(&crate::common::demo().join("customers.parquet")) {
+        let ids = cast(b.column_by_name("customer_id").unwrap(), &DataType::Utf8).unwrap();
+        let owner = cast(
+            b.column_by_name("owner_manager_id").unwrap(),
+            &DataType::Utf8,
+        )
+        .unwrap();
+        for i in 0..b.num_rows() {
+            if owner.is_valid(i) && owner.as_string::<i32>().value(i) == "M001" {
+                owned.insert(ids.as_string::<i32>().value(i).to_string());
+            }
+        }
+    }
+    assert!(!owned.is_empty());
+    let segment_run = |scope: Option<&str>, out: &str| {
+        let mut cmd = crmlens(tmp.path());
+        cmd.arg("--dataset")
+            .arg(crate::common::demo())
+            .args(["--format", "json"]);
+        if let Some(s) = scope {
+            cmd.args(["--scope", s]);
+        }
+        cmd.args(["segment", "run", "--all", "--out", out, "--segments"])
+            .arg(repo.join("queries/segments"));
+        run(&mut cmd)
+    };
+    let r = segment_run(Some("manager=M001"), "scoped");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let summary = as_json(&r);
+    let mut total = 0;
+    for seg in summary["segments"].as_array().unwrap() {
+        let name = seg["name"].as_str().unwrap();
+        let members = ids(&tmp
+            .path()
+            .join("scoped")
+            .join(name)
+            .join("2025-12-31/members.parquet"));
+        assert!(
+            members.is_subset(&owned),
+            "{name}: {:?}",
+            members.difference(&owned).collect::<Vec<_>>()
+        );
+        total += members.len();
+    }
+    assert!(total > 0);
+    let manifest =
+        std::fs::read_to_string(tmp.path().join("scoped/champions/2025-12-31/manifest.json"))
+            .unwrap();
+    assert!(
+        manifest.contains("\"scope\": \"manager=M001\""),
+        "{manifest}"
+    );
+    // An unscoped snapshot then a scoped run on the same folder: refused, not diffed.
+    let r = segment_run(None, "mixed");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(crmlens(tmp.path())
+        .arg("--dataset")
+        .arg(crate::common::demo())
+        .args([
+            "--scope",
+            "manager=M001",
+            "--as-of",
+            "2026-01-31",
+            "--format",
+            "json",
+        ])
+        .args([
+            "segment",
+            "run",
+            "champions",
+            "--out",
+            "mixed",
+            "--segments",
+        ])
+        .arg(repo.join("queries/segments")));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("made with scope (none)"), "{}", r.stdout);
+}

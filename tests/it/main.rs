@@ -21,4 +21,5 @@ mod cli_validate;
 mod cli_value;
 mod common;
 mod fixtures;
+mod scope;
 mod slt;

@@ -141,8 +141,14 @@ impl Report {
 }
 
 /// Validates the configured dataset. Only a missing or unreadable dataset directory is an
-/// `Err`; everything wrong inside it is a finding.
+/// `Err`; everything wrong inside it is a finding. Validation reads the whole dataset and its
+/// findings quote rows, so it is refused under a row-level scope.
 pub async fn validate(config: &Config) -> Result<Report> {
+    if let Some(scope) = &config.scope {
+        return Err(crate::Error::Usage(format!(
+            "--scope {scope}: validation checks the whole dataset and quotes its rows, so it is not available under a row-level scope; run it without --scope"
+        )));
+    }
     let root = dataset_path(config)?;
     let dataset = Dataset::open(&root)?;
     let ctx = session_context(config)?;
