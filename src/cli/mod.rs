@@ -8,6 +8,7 @@ mod funnel;
 mod funnel_events;
 mod funnel_pipeline;
 mod generate;
+mod import;
 mod logging;
 mod managers;
 mod marketing;
@@ -119,15 +120,14 @@ pub enum Command {
     /// Segments: validate, run (dated snapshots and diffs), list, show, diff, export
     #[command(subcommand)]
     Segment(segment::Command),
+    /// Import raw CRM exports (CSV, Excel, JSON lines) into the canonical dataset
+    Import(import::Args),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
 
 /// Commands of CLI.md that later capabilities build; until then they say so.
-const PLANNED: &[(&str, &str)] = &[
-    ("report", "reports"),
-    ("import", "import of raw CRM exports"),
-];
+const PLANNED: &[(&str, &str)] = &[("report", "reports")];
 
 impl GlobalArgs {
     /// The configuration with the command-line overrides applied.
@@ -215,6 +215,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sources(args) => runtime.block_on(marketing::sources(&cli.global, args)),
         Command::Service(args) => runtime.block_on(service::run(&cli.global, args)),
         Command::Segment(command) => runtime.block_on(segment::run(&cli.global, command)),
+        Command::Import(args) => import::run(&cli.global, args),
         Command::Other(words) => Err(unknown_command(&words)),
     }
 }
@@ -246,6 +247,7 @@ fn unknown_command(words: &[String]) -> Error {
         "sources",
         "service",
         "segment",
+        "import",
     ];
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {
