@@ -1,6 +1,10 @@
 //! Duplicate customer cards. Two cards are the same customer when they share a normalised
 //! e-mail (rule `email`) or E.164 phone (rule `phone`), or, likely, when their normalised
 //! names are similar (Jaro-Winkler ≥ the threshold, rule `name_city`) in the same city.
+//! Names are compared word by word (words sorted, so "Петров Иван" = "Иван Петров"): the
+//! score is the lowest Jaro-Winkler similarity of the paired words, and names with a
+//! different number of words do not match; a whole-name similarity would join "Franziska
+//! Koch" and "Franziska Köhler" on the shared first name.
 //! A merge never joins cards that conflict on a strong identifier: a cluster holds at most
 //! one distinct e-mail and one distinct phone, and pairs listed in `[dedup] never` stay apart.
 //!
@@ -35,22 +39,31 @@ pub struct Merge {
     pub evidence: String,
 }
 
-/// Legal forms and quotes that do not tell two organisations apart.
-const NOISE: &[&str] = &[
-    "ооо", "оао", "зао", "пао", "ао", "ип", "llc", "ltd", "inc", "gmbh", "co", "corp",
-];
-
-/// A name for comparison: lower case, letters and digits only (ё = е), legal forms
-/// dropped, words sorted (so "Петров Иван" = "Иван Петров").
+/// A name for comparison: lower case, letters and digits only (ё = е), words sorted (so
+/// "Петров Иван" = "Иван Петров" and "ООО «Ромашка»" = "Ромашка ООО"). Legal forms stay:
+/// АО «Магистраль» and ООО «Магистраль» are two companies.
 pub fn name_key(name: &str) -> String {
     let lower = name.to_lowercase().replace('ё', "е");
     let mut words: Vec<String> = lower
         .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !NOISE.contains(w))
+        .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect();
     words.sort();
     words.join(" ")
+}
+
+/// The similarity of two name keys: the lowest Jaro-Winkler similarity of their words in
+/// sorted order; 0 when they have a different number of words.
+pub fn name_score(a: &str, b: &str) -> f64 {
+    let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+    if wa.len() != wb.len() {
+        return 0.0;
+    }
+    wa.iter()
+        .zip(&wb)
+        .map(|(x, y)| strsim::jaro_winkler(x, y))
+        .fold(1.0, f64::min)
 }
 
 fn city_key(city: &str) -> String {
@@ -177,7 +190,7 @@ pub fn find_merges(cards: &[Card], threshold: f64, never: &[[String; 2]]) -> Vec
             for b in a + 1..list.len().min(a + 1 + WINDOW) {
                 let (ka, i) = (&list[a].0, list[a].1);
                 let (kb, j) = (&list[b].0, list[b].1);
-                let score = strsim::jaro_winkler(ka, kb);
+                let score = name_score(ka, kb);
                 if score >= threshold && cl.union(i, j, &never) {
                     let evidence = format!(
                         "{} ~ {}",
@@ -285,8 +298,12 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(name_key("ООО «Ромашка»"), "ромашка");
+        assert_eq!(name_key("ООО «Ромашка»"), name_key("Ромашка ООО"));
+        assert!(name_score(&name_key("АО «Магистраль»"), &name_key("ООО «Магистраль»")) < 0.92);
         assert_eq!(name_key("Петров  Иван"), name_key("иван петров"));
         assert_eq!(city_key(" г. Москва"), "москва");
+        assert!(name_score(&name_key("Franziska Koch"), &name_key("Franziska Köhler")) < 0.92);
+        assert!(name_score(&name_key("Петров Иван"), &name_key("Иван Петрова")) > 0.92);
+        assert_eq!(name_score("иван петров", "иван петрович петров"), 0.0);
     }
 }

@@ -348,6 +348,8 @@ enum Parsed {
 
 /// ISO 8601 forms, tried after the configured formats.
 const ISO: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%d %H:%M",
@@ -361,7 +363,7 @@ fn parse_naive(s: &str, formats: &[String]) -> Option<Parsed> {
         .map(String::as_str)
         .chain(ISO.iter().copied())
     {
-        if f.contains("%z") || f.contains("%:z") {
+        if f.contains('z') {
             if let Ok(t) = DateTime::parse_from_str(s, f) {
                 return Some(Parsed::Utc(t.to_utc()));
             }
@@ -476,6 +478,11 @@ mod tests {
         let t = parse_timestamp("2024-03-05T12:30:00+01:00", &f, &moscow).unwrap();
         let want = chrono::Utc.with_ymd_and_hms(2024, 3, 5, 11, 30, 0).unwrap();
         assert_eq!(t, want.timestamp_micros());
+        let t = parse_timestamp("2024-03-05 12:30:00+00", &f, &moscow).unwrap();
+        let want = chrono::Utc.with_ymd_and_hms(2024, 3, 5, 12, 30, 0).unwrap();
+        assert_eq!(t, want.timestamp_micros());
+        let t = parse_timestamp("2024-03-05 12:30:00.5+0300", &f, &moscow).unwrap();
+        assert_eq!(t, want.timestamp_micros() - 3 * 3_600_000_000 + 500_000);
         assert!(parse_timestamp("31.02.2024", &f, &moscow).is_none());
     }
 
