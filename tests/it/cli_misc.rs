@@ -160,7 +160,7 @@ fn unknown_format_is_a_usage_error() {
 #[test]
 fn planned_commands_say_not_yet_supported() {
     let tmp = tempdir();
-    let r = run(crmlens(tmp.path()).args(["segment"]));
+    let r = run(crmlens(tmp.path()).args(["report"]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not yet supported"), "{}", r.stderr);
     let r = run(crmlens(tmp.path()).args(["valdate"]));
