@@ -20,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod functions;
 pub mod generate;
+pub mod import;
 pub mod output;
 pub mod report;
 pub mod segments;

@@ -8,6 +8,7 @@ mod funnel;
 mod funnel_events;
 mod funnel_pipeline;
 mod generate;
+mod import;
 mod logging;
 mod managers;
 mod marketing;
@@ -125,12 +126,14 @@ pub enum Command {
     /// Reports with charts: list, run (self-contained HTML, Markdown, SVG and PNG charts)
     #[command(subcommand)]
     Report(report::Command),
+    /// Import raw CRM exports (CSV, Excel, JSON lines) into the canonical dataset
+    Import(import::Args),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
 
 /// Commands of CLI.md that later capabilities build; until then they say so.
-const PLANNED: &[(&str, &str)] = &[("import", "import of raw CRM exports")];
+const PLANNED: &[(&str, &str)] = &[];
 
 impl GlobalArgs {
     /// The configuration with the command-line overrides applied.
@@ -217,6 +220,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Service(args) => runtime.block_on(service::run(&cli.global, args)),
         Command::Segment(command) => runtime.block_on(segment::run(&cli.global, command)),
         Command::Report(command) => runtime.block_on(report::run(&cli.global, command)),
+        Command::Import(args) => import::run(&cli.global, args),
         Command::Other(words) => Err(unknown_command(&words)),
     }
 }
@@ -249,6 +253,7 @@ fn unknown_command(words: &[String]) -> Error {
         "service",
         "segment",
         "report",
+        "import",
     ];
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {

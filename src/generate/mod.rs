@@ -20,7 +20,7 @@ mod locale;
 // Name lists are laid out as wrapped paragraphs, not one name per line.
 #[rustfmt::skip]
 mod names;
-mod output;
+pub(crate) mod output;
 mod phone;
 mod pipeline;
 mod plans;

@@ -1,0 +1,102 @@
+//! `crmlens import`: raw CRM exports (CSV, workbooks, JSON lines) → the canonical dataset,
+//! or with `--suggest` a proposed mapping for the user to edit. The work is in
+//! [`crate::import`]; this module turns flags into options and prints the summary.
+
+use std::path::PathBuf;
+
+use super::{GlobalArgs, interactive};
+use crate::import::source::{EncodingChoice, ReadOptions};
+use crate::import::{ImportOptions, import, suggest::suggest};
+use crate::output::{Format, write_file_atomic, write_json_object, write_stdout};
+use crate::{Error, Result};
+
+/// Import raw CRM exports into the canonical dataset.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Every input row is loaded or written to DIR/quarantine/<table>.csv with its \
+source file, line and reason; duplicate customer cards merged are listed in DIR/merges.csv. \
+Exit code 1 when more than max_quarantined_share (mapping, default 0.5) of a table's rows were \
+quarantined.
+
+Examples:
+  crmlens import --suggest --input clients.csv --input orders.xlsx > mapping.toml
+  crmlens import --input clients.csv --input orders.xlsx --mapping mapping.toml --out data
+  crmlens import --input march.csv --mapping mapping.toml --out data --append"
+)]
+pub struct Args {
+    /// Input files: .csv/.txt/.tsv, .xlsx/.xls/.ods, .jsonl
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    input: Vec<PathBuf>,
+    /// The mapping file (TOML); see README "Import"
+    #[arg(long, value_name = "FILE", required_unless_present = "suggest")]
+    mapping: Option<PathBuf>,
+    /// Output dataset directory
+    #[arg(long, value_name = "DIR", required_unless_present = "suggest")]
+    out: Option<PathBuf>,
+    /// Print a proposed mapping for the inputs instead of importing
+    #[arg(long, conflicts_with_all = ["mapping", "out", "append"])]
+    suggest: bool,
+    /// Add to the dataset in DIR: rows with a key already there are not duplicated
+    #[arg(long, conflicts_with = "overwrite")]
+    append: bool,
+    /// Replace an earlier import in DIR (its tables, quarantine/ and merges.csv)
+    #[arg(long)]
+    overwrite: bool,
+    /// Text encoding of CSV files
+    #[arg(long, value_enum, default_value = "auto")]
+    encoding: EncodingChoice,
+    /// CSV delimiter: auto, ',', ';', '\t' (or tab), '|'
+    #[arg(long, default_value = "auto")]
+    delimiter: String,
+    /// Worksheet of workbook inputs (overrides the mapping's sheet)
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+}
+
+fn delimiter(text: &str) -> Result<Option<u8>> {
+    match text {
+        "auto" => Ok(None),
+        "\\t" | "tab" | "\t" => Ok(Some(b'\t')),
+        "," | ";" | "|" => Ok(Some(text.as_bytes()[0])),
+        other => Err(Error::Usage(format!(
+            "--delimiter {other:?}: expected auto, ',', ';', '\\t' or '|'"
+        ))),
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
+    let read = ReadOptions {
+        encoding: args.encoding,
+        delimiter: delimiter(&args.delimiter)?,
+        sheet: args.sheet,
+    };
+    if args.suggest {
+        let text = suggest(&args.input, &read)?;
+        return match &global.output {
+            Some(path) => write_file_atomic(path, text.as_bytes()).map(|_| 0),
+            None => write_stdout(text.as_bytes()).map(|_| 0),
+        };
+    }
+    let (Some(mapping), Some(out)) = (args.mapping, args.out) else {
+        return Err(Error::Usage("--mapping and --out are required".into()));
+    };
+    let options = ImportOptions {
+        inputs: args.input,
+        mapping,
+        out,
+        append: args.append,
+        overwrite: args.overwrite,
+        read,
+        progress: interactive(global),
+    };
+    let summary = import(&options)?;
+    if global.format == Some(Format::Json) {
+        write_json_object(&summary, global.output.as_deref())?;
+    } else {
+        match &global.output {
+            Some(path) => write_file_atomic(path, summary.text().as_bytes())?,
+            None => write_stdout(summary.text().as_bytes())?,
+        }
+    }
+    Ok(if summary.passed { 0 } else { 1 })
+}

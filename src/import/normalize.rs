@@ -1,0 +1,508 @@
+//! Normalisation of raw export values into canonical ones, one pure function per kind:
+//!
+//! - **phones** to E.164 (`+74951234567`) with the row's country, else the default country;
+//!   a number that cannot be made valid (`1234567` without an area code) does not cost the
+//!   row: the phone becomes NULL and the raw value is reported in `quarantine/notes.csv`;
+//! - **e-mails** trimmed, `mailto:` dropped, lower-cased and checked (one `@`, a dotted
+//!   domain, no spaces); an invalid one is cleared and noted like a phone;
+//! - **text** (names included) with whitespace (NBSP too) collapsed to single spaces;
+//! - **amounts** with either decimal separator, thousands separators (space, NBSP, `'`, the
+//!   other separator) and currency signs around the number, rounded to cents;
+//! - **dates and timestamps** in the configured formats, tried in order, then ISO 8601;
+//!   a time without an offset is local time in the dataset time zone and stored as UTC.
+
+use std::hash::Hash;
+
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone};
+
+use crate::dataset::schema::{ColumnKind, ColumnSpec};
+
+/// Time zone names (IANA) and fixed offsets, as arrow parses them.
+pub type Tz = datafusion::arrow::array::timezone::Tz;
+
+/// A canonical value, typed as the column's canonical Arrow type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    Null,
+    Text(String),
+    Int(i64),
+    /// Cents (decimal128 with scale 2).
+    Dec(i128),
+    Bool(bool),
+    /// Microseconds since the epoch, UTC.
+    Ts(i64),
+    /// Days since the epoch.
+    Date(i32),
+}
+
+impl Value {
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A stable text form for keys and messages.
+    pub fn key_part(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Text(s) => s.clone(),
+            Value::Int(v) | Value::Ts(v) => v.to_string(),
+            Value::Dec(v) => v.to_string(),
+            Value::Bool(v) => v.to_string(),
+            Value::Date(v) => v.to_string(),
+        }
+    }
+}
+
+/// What became of one raw value.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    Ok(Value),
+    /// Unusable but not worth the row: stored as NULL, reported with this note.
+    Cleared(String),
+    /// The row cannot be loaded: the reason.
+    Rejected(String),
+}
+
+/// How one table's values are read.
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    pub date_formats: Vec<String>,
+    pub decimal_separator: Option<char>,
+    pub default_country: Option<phonenumber::country::Id>,
+    pub tz: Tz,
+}
+
+impl Normalizer {
+    /// Normalises one raw value of a column (after the value map). `country` is the row's
+    /// country (ISO alpha-2) when it has one, for phones.
+    pub fn value(&self, column: &ColumnSpec, raw: &str, country: Option<&str>) -> Outcome {
+        let text = collapse_ws(raw);
+        if text.is_empty() {
+            return Outcome::Ok(Value::Null);
+        }
+        let name = column.name;
+        let reject = |e: String| Outcome::Rejected(format!("{name}: {e}"));
+        match column.kind {
+            ColumnKind::Text if name == "email" => match normalize_email(&text) {
+                Ok(e) => Outcome::Ok(Value::Text(e)),
+                Err(e) => Outcome::Cleared(e),
+            },
+            ColumnKind::Text if name == "phone" => {
+                let region = country
+                    .and_then(|c| c.parse().ok())
+                    .or(self.default_country);
+                match normalize_phone(&text, region) {
+                    Ok(p) => Outcome::Ok(Value::Text(p)),
+                    Err(e) => Outcome::Cleared(e),
+                }
+            }
+            ColumnKind::Text if name == "country" => {
+                Outcome::Ok(Value::Text(text.to_ascii_uppercase()))
+            }
+            ColumnKind::Text if !column.values.is_empty() => {
+                match column.values.iter().find(|v| v.eq_ignore_ascii_case(&text)) {
+                    Some(v) => Outcome::Ok(Value::Text(v.to_string())),
+                    None => reject(format!(
+                        "{text:?} is not one of {} (add it to [<table>.values.{name}])",
+                        column.values.join(" | ")
+                    )),
+                }
+            }
+            ColumnKind::Text => Outcome::Ok(Value::Text(text)),
+            ColumnKind::Json => match serde_json::from_str::<serde_json::Value>(raw) {
+                Ok(_) => Outcome::Ok(Value::Text(raw.trim().to_string())),
+                Err(e) => reject(format!("not valid JSON ({e})")),
+            },
+            ColumnKind::Integer => match parse_int(&text) {
+                Some(v) => match column.range {
+                    Some((lo, hi)) if v < lo || v > hi => {
+                        reject(format!("{v} is outside {lo}..={hi}"))
+                    }
+                    _ => Outcome::Ok(Value::Int(v)),
+                },
+                None => reject(format!("{text:?} is not a whole number")),
+            },
+            ColumnKind::Number => match parse_amount(&text, self.decimal_separator) {
+                Some(v) => Outcome::Ok(Value::Dec(v)),
+                None => reject(format!("{text:?} is not an amount")),
+            },
+            ColumnKind::Boolean => match parse_bool(&text) {
+                Some(v) => Outcome::Ok(Value::Bool(v)),
+                None => reject(format!("{text:?} is not yes/no")),
+            },
+            ColumnKind::Timestamp => match parse_timestamp(&text, &self.date_formats, &self.tz) {
+                Some(v) => Outcome::Ok(Value::Ts(v)),
+                None => reject(format!(
+                    "{text:?} matches none of the date formats {:?}",
+                    self.date_formats
+                )),
+            },
+            ColumnKind::Date => match parse_naive(&text, &self.date_formats) {
+                Some(Parsed::Local(t)) => Outcome::Ok(Value::Date(days(t.date()))),
+                Some(Parsed::Utc(t)) => Outcome::Ok(Value::Date(days(t.date_naive()))),
+                None => reject(format!(
+                    "{text:?} matches none of the date formats {:?}",
+                    self.date_formats
+                )),
+            },
+        }
+    }
+}
+
+fn days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}' || c == '\u{feff}'
+}
+
+/// Trims and collapses runs of whitespace (NBSP included) to one space.
+pub fn collapse_ws(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for part in s.split(is_space).filter(|p| !p.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// A lower-cased, checked e-mail address, or why it is not one.
+pub fn normalize_email(s: &str) -> Result<String, String> {
+    let e = s.trim();
+    let e = e
+        .strip_prefix("mailto:")
+        .or_else(|| e.strip_prefix("MAILTO:"))
+        .unwrap_or(e)
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_lowercase();
+    let valid = match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && !e.contains(char::is_whitespace)
+                && !e.contains("..")
+                && domain
+                    .rsplit_once('.')
+                    .is_some_and(|(host, tld)| !host.is_empty() && tld.chars().count() >= 2)
+                && !domain.starts_with('.')
+                && !local.starts_with('.')
+                && !local.ends_with('.')
+        }
+        None => false,
+    };
+    if valid {
+        Ok(e)
+    } else {
+        Err("not a valid e-mail address".into())
+    }
+}
+
+/// phonenumber keeps its compiled patterns in an LRU cache of 100 regular expressions, fewer
+/// than the patterns of a handful of countries: with a mixed customer base every number
+/// recompiled patterns. A cache that holds them all makes phones several times faster.
+fn enlarge_pattern_cache() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock() {
+            *cache = regex_cache::RegexCache::new(20_000);
+        }
+    });
+}
+
+/// E.164 form of a phone number, or why it cannot be made valid.
+pub fn normalize_phone(
+    s: &str,
+    region: Option<phonenumber::country::Id>,
+) -> Result<String, String> {
+    enlarge_pattern_cache();
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if digits == 0 {
+        return Err("not a phone number".into());
+    }
+    let cleaned = match s.trim().strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => s.trim().to_string(),
+    };
+    let number =
+        phonenumber::parse(region, &cleaned).map_err(|_| "not a phone number".to_string())?;
+    if !phonenumber::is_valid(&number) {
+        return Err(match region {
+            Some(r) if !cleaned.starts_with('+') => format!(
+                "not a valid number for {} (too short or no area code?)",
+                r.as_ref()
+            ),
+            Some(_) | None if !cleaned.starts_with('+') => {
+                "no country code and no default country".into()
+            }
+            _ => "not a valid phone number".into(),
+        });
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// A whole number (`1 200`, `12.0`).
+pub fn parse_int(s: &str) -> Option<i64> {
+    let t: String = s.chars().filter(|c| !is_space(*c)).collect();
+    if let Ok(v) = t.parse::<i64>() {
+        return Some(v);
+    }
+    let cents = parse_amount(&t, None)?;
+    (cents % 100 == 0).then_some((cents / 100) as i64)
+}
+
+/// An amount in cents. `sep` is the decimal separator; `None` = auto: when both `,` and `.`
+/// occur the later one is the decimal separator; a separator occurring once is decimal;
+/// one occurring several times is a thousands separator. Spaces, NBSP, `'` and `_` are
+/// thousands separators; currency signs and words around the number are ignored; a leading
+/// `-` or `−`, or parentheses, make it negative. Rounded half away from zero to cents.
+pub fn parse_amount(s: &str, sep: Option<char>) -> Option<i128> {
+    let mut t: String = s
+        .chars()
+        .filter(|c| !is_space(*c) && *c != '\'' && *c != '_')
+        .collect();
+    let mut negative = false;
+    if t.starts_with('(') && t.ends_with(')') {
+        negative = true;
+        t = t[1..t.len() - 1].to_string();
+    }
+    let t = t.trim_matches(|c: char| !(c.is_ascii_digit() || c == '-' || c == '−' || c == '+'));
+    let t = match t.strip_prefix(['-', '−']) {
+        Some(rest) => {
+            negative = !negative;
+            rest
+        }
+        None => t.strip_prefix('+').unwrap_or(t),
+    };
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let sep = match sep {
+        Some(c) => c,
+        None => {
+            let (commas, dots) = (t.matches(',').count(), t.matches('.').count());
+            match (commas, dots) {
+                (0, 0) => '.',
+                (_, 0) => {
+                    if commas == 1 {
+                        ','
+                    } else {
+                        '.'
+                    }
+                }
+                (0, _) => {
+                    if dots == 1 {
+                        '.'
+                    } else {
+                        ','
+                    }
+                }
+                _ => {
+                    if t.rfind(',') > t.rfind('.') {
+                        ','
+                    } else {
+                        '.'
+                    }
+                }
+            }
+        }
+    };
+    let (int_part, frac) = match t.rsplit_once(sep) {
+        Some((i, f)) => (i, f),
+        None => (t, ""),
+    };
+    let int_digits: String = int_part
+        .chars()
+        .filter(|c| *c != ',' && *c != '.')
+        .collect();
+    if int_digits.is_empty() && frac.is_empty()
+        || !int_digits.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || int_digits.len() > 16
+    {
+        return None;
+    }
+    let whole: i128 = if int_digits.is_empty() {
+        0
+    } else {
+        int_digits.parse().ok()?
+    };
+    let mut f = frac.chars().map(|c| c as i128 - '0' as i128);
+    let (d1, d2, d3) = (
+        f.next().unwrap_or(0),
+        f.next().unwrap_or(0),
+        f.next().unwrap_or(0),
+    );
+    let mut cents = whole * 100 + d1 * 10 + d2;
+    if d3 >= 5 {
+        cents += 1;
+    }
+    Some(if negative { -cents } else { cents })
+}
+
+/// Yes/no in English and Russian, digits and signs.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "1" | "+" | "да" | "д" | "истина" => Some(true),
+        "false" | "f" | "no" | "n" | "0" | "-" | "нет" | "н" | "ложь" => Some(false),
+        _ => None,
+    }
+}
+
+enum Parsed {
+    /// Local time in the dataset time zone.
+    Local(NaiveDateTime),
+    /// A time with its own offset.
+    Utc(DateTime<chrono::Utc>),
+}
+
+/// ISO 8601 forms, tried after the configured formats.
+const ISO: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
+];
+
+fn parse_naive(s: &str, formats: &[String]) -> Option<Parsed> {
+    for f in formats
+        .iter()
+        .map(String::as_str)
+        .chain(ISO.iter().copied())
+    {
+        if f.contains('z') {
+            if let Ok(t) = DateTime::parse_from_str(s, f) {
+                return Some(Parsed::Utc(t.to_utc()));
+            }
+        } else if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(Parsed::Local(t));
+        } else if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return Some(Parsed::Local(d.and_hms_opt(0, 0, 0)?));
+        }
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| Parsed::Utc(t.to_utc()))
+}
+
+/// Microseconds since the epoch (UTC) of a local or offset time.
+pub fn parse_timestamp(s: &str, formats: &[String], tz: &Tz) -> Option<i64> {
+    let utc = match parse_naive(s, formats)? {
+        Parsed::Utc(t) => t,
+        Parsed::Local(t) => match tz.from_local_datetime(&t) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.to_utc(),
+            // A time skipped by a DST change: read it as the hour after.
+            LocalResult::None => tz
+                .from_local_datetime(&(t + chrono::Duration::hours(1)))
+                .earliest()?
+                .to_utc(),
+        },
+    };
+    Some(utc.timestamp_micros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ru() -> Option<phonenumber::country::Id> {
+        Some(phonenumber::country::Id::RU)
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(
+            normalize_phone("+7 (495) 123-45-67", ru()).unwrap(),
+            "+74951234567"
+        );
+        assert_eq!(
+            normalize_phone("8 495 1234567", ru()).unwrap(),
+            "+74951234567"
+        );
+        assert_eq!(
+            normalize_phone("8(916)555-12-34", ru()).unwrap(),
+            "+79165551234"
+        );
+        assert!(normalize_phone("1234567", ru()).is_err());
+        assert_eq!(
+            normalize_phone("(212) 555-0134", Some(phonenumber::country::Id::US)).unwrap(),
+            "+12125550134"
+        );
+        assert_eq!(
+            normalize_phone("0049 30 1234567", ru()).unwrap(),
+            "+49301234567"
+        );
+        assert!(normalize_phone("n/a", ru()).is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            normalize_email(" Ivan.Petrov@Mail.RU ").unwrap(),
+            "ivan.petrov@mail.ru"
+        );
+        assert_eq!(normalize_email("mailto:a@b.co").unwrap(), "a@b.co");
+        for bad in [
+            "ivan@",
+            "@mail.ru",
+            "a b@c.ru",
+            "a@b",
+            "a@@b.ru",
+            "a..b@c.ru",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(parse_amount("1 234,56", None), Some(123456));
+        assert_eq!(parse_amount("1\u{a0}234,5 руб.", None), Some(123450));
+        assert_eq!(parse_amount("1,234.56", None), Some(123456));
+        assert_eq!(parse_amount("1.234.567,8", None), Some(123456780));
+        assert_eq!(parse_amount("1,234,567", None), Some(123456700));
+        assert_eq!(parse_amount("$12.345", None), Some(1235));
+        assert_eq!(parse_amount("-5", None), Some(-500));
+        assert_eq!(parse_amount("(7,5)", None), Some(-750));
+        assert_eq!(parse_amount("1.234", Some(',')), Some(123400));
+        assert_eq!(parse_amount("abc", None), None);
+        assert_eq!(parse_amount("12a4", None), None);
+        assert_eq!(parse_int("1 200"), Some(1200));
+        assert_eq!(parse_int("12.0"), Some(12));
+        assert_eq!(parse_int("12.5"), None);
+    }
+
+    #[test]
+    fn timestamps_in_the_dataset_zone() {
+        let moscow: Tz = "Europe/Moscow".parse().unwrap();
+        let f = vec!["%d.%m.%Y %H:%M".to_string(), "%d.%m.%Y".to_string()];
+        let t = parse_timestamp("05.03.2024 12:30", &f, &moscow).unwrap();
+        let want = chrono::Utc.with_ymd_and_hms(2024, 3, 5, 9, 30, 0).unwrap();
+        assert_eq!(t, want.timestamp_micros());
+        let t = parse_timestamp("05.03.2024", &f, &moscow).unwrap();
+        let want = chrono::Utc.with_ymd_and_hms(2024, 3, 4, 21, 0, 0).unwrap();
+        assert_eq!(t, want.timestamp_micros());
+        let t = parse_timestamp("2024-03-05T12:30:00+01:00", &f, &moscow).unwrap();
+        let want = chrono::Utc.with_ymd_and_hms(2024, 3, 5, 11, 30, 0).unwrap();
+        assert_eq!(t, want.timestamp_micros());
+        let t = parse_timestamp("2024-03-05 12:30:00+00", &f, &moscow).unwrap();
+        let want = chrono::Utc.with_ymd_and_hms(2024, 3, 5, 12, 30, 0).unwrap();
+        assert_eq!(t, want.timestamp_micros());
+        let t = parse_timestamp("2024-03-05 12:30:00.5+0300", &f, &moscow).unwrap();
+        assert_eq!(t, want.timestamp_micros() - 3 * 3_600_000_000 + 500_000);
+        assert!(parse_timestamp("31.02.2024", &f, &moscow).is_none());
+    }
+
+    #[test]
+    fn text() {
+        assert_eq!(collapse_ws("  Иван \u{a0}\t Петров "), "Иван Петров");
+        assert_eq!(parse_bool("Да"), Some(true));
+        assert_eq!(parse_bool("maybe"), None);
+    }
+}

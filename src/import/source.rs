@@ -1,0 +1,439 @@
+//! Reading raw exports into header + rows of text, whatever the container: CSV (delimiter
+//! sniffed among `,` `;` tab `|`, quoted newlines, BOM, UTF-8 / Windows-1251 / CP-1252 given
+//! or detected), XLSX/XLS/ODS workbooks (calamine; a named sheet that the workbook lacks is an
+//! error naming the sheets it has) and JSON lines. Every row keeps its line (CSV, JSON lines)
+//! or sheet row number, so a quarantined row can be found in the source.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader};
+use encoding_rs::Encoding;
+
+use crate::{Error, Result};
+
+/// Text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EncodingChoice {
+    /// BOM, else valid UTF-8, else detected (Windows-1251 or CP-1252 and others).
+    Auto,
+    #[value(name = "utf-8")]
+    Utf8,
+    #[value(name = "windows-1251")]
+    Windows1251,
+    #[value(name = "windows-1252")]
+    Windows1252,
+}
+
+/// How input files are read (the command-line options).
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    pub encoding: EncodingChoice,
+    /// `None` = sniff.
+    pub delimiter: Option<u8>,
+    /// Overrides the mapping's sheet.
+    pub sheet: Option<String>,
+}
+
+/// One row of a source.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    /// Line (CSV, JSON lines: where the record starts) or sheet row number, 1-based.
+    pub line: u64,
+    pub fields: Vec<String>,
+    /// Why the row cannot even be split into the header's fields.
+    pub problem: Option<String>,
+}
+
+/// An opened input: its header and its rows.
+pub struct Source {
+    pub path: PathBuf,
+    pub headers: Vec<String>,
+    /// What was detected, for the summary (`windows-1251, ';'`).
+    pub detected: String,
+    /// Size in bytes, for the progress bar.
+    pub bytes: u64,
+    rows: Rows,
+}
+
+enum Rows {
+    /// The reader, the header's width and (byte offset, line) of the last record start:
+    /// lines are counted here because the csv crate's count is off after CRLF line ends.
+    Csv(csv::Reader<Cursor<Vec<u8>>>, usize, (u64, u64)),
+    Table(std::vec::IntoIter<RawRow>),
+}
+
+impl Source {
+    /// The next row and the byte offset reached (for progress).
+    pub fn next_row(&mut self) -> Option<(RawRow, u64)> {
+        match &mut self.rows {
+            Rows::Csv(reader, width, mark) => {
+                let mut record = csv::StringRecord::new();
+                loop {
+                    match reader.read_record(&mut record) {
+                        Ok(false) => return None,
+                        Ok(true) => {}
+                        Err(e) => {
+                            let line = e.position().map(|p| p.line()).unwrap_or(0);
+                            let row = RawRow {
+                                line,
+                                fields: vec![],
+                                problem: Some(format!("unreadable CSV record: {e}")),
+                            };
+                            return Some((row, reader.position().byte()));
+                        }
+                    }
+                    let fields: Vec<String> = record.iter().map(str::to_string).collect();
+                    if fields.len() == 1 && fields[0].trim().is_empty() {
+                        continue;
+                    }
+                    let start = record.position().map(|p| p.byte()).unwrap_or(mark.0);
+                    let text = reader.get_ref().get_ref();
+                    let from = (mark.0 as usize).min(text.len());
+                    let mut to = (start as usize).clamp(from, text.len());
+                    // The record's position may point at the end of the previous line.
+                    while to < text.len() && matches!(text[to], b'\r' | b'\n') {
+                        to += 1;
+                    }
+                    mark.1 += text[from..to].iter().filter(|b| **b == b'\n').count() as u64;
+                    mark.0 = to as u64;
+                    let line = mark.1;
+                    let problem = (fields.len() != *width).then(|| {
+                        format!(
+                            "broken row: {} field(s), the header has {width}",
+                            fields.len()
+                        )
+                    });
+                    return Some((
+                        RawRow {
+                            line,
+                            fields,
+                            problem,
+                        },
+                        reader.position().byte(),
+                    ));
+                }
+            }
+            Rows::Table(rows) => rows.next().map(|r| (r, 0)),
+        }
+    }
+}
+
+fn kind_of(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => "workbook",
+        "jsonl" | "ndjson" => "jsonl",
+        _ => "csv",
+    }
+}
+
+/// Opens an input file. `sheet` applies to workbooks.
+pub fn open(path: &Path, options: &ReadOptions, sheet: Option<&str>) -> Result<Source> {
+    match kind_of(path) {
+        "workbook" => open_workbook(path, options.sheet.as_deref().or(sheet)),
+        "jsonl" => open_jsonl(path),
+        _ => open_csv(path, options),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// The text of a CSV file and the name of its encoding.
+pub fn decode(bytes: Vec<u8>, choice: EncodingChoice) -> (String, &'static str) {
+    let forced = match choice {
+        EncodingChoice::Auto => None,
+        EncodingChoice::Utf8 => Some(encoding_rs::UTF_8),
+        EncodingChoice::Windows1251 => Some(encoding_rs::WINDOWS_1251),
+        EncodingChoice::Windows1252 => Some(encoding_rs::WINDOWS_1252),
+    };
+    let encoding: &'static Encoding = match forced {
+        Some(e) => e,
+        None => match Encoding::for_bom(&bytes) {
+            Some((e, _)) => e,
+            None if std::str::from_utf8(&bytes).is_ok() => encoding_rs::UTF_8,
+            None => {
+                let mut detector =
+                    chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+                detector.feed(&bytes[..bytes.len().min(1 << 20)], true);
+                detector.guess(None, chardetng::Utf8Detection::Allow)
+            }
+        },
+    };
+    if encoding == encoding_rs::UTF_8 {
+        let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(mut s) => {
+                s.drain(..start);
+                s
+            }
+            Err(e) => String::from_utf8_lossy(&e.into_bytes()[start..]).into_owned(),
+        };
+        return (text, "utf-8");
+    }
+    let (text, used, _) = encoding.decode(&bytes);
+    (text.into_owned(), used.name())
+}
+
+const DELIMITERS: &[u8] = b",;\t|";
+
+/// The delimiter that splits the header into the most fields among those whose first
+/// records mostly (80%) agree with the header's width; when none agrees, the one with the
+/// widest header.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let sample = &text.as_bytes()[..text.len().min(64 * 1024)];
+    let mut best = (b',', false, 1usize);
+    for &d in DELIMITERS {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(d)
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(sample);
+        let counts: Vec<usize> = reader
+            .records()
+            .take(20)
+            .filter_map(|r| r.ok())
+            .map(|r| r.len())
+            .collect();
+        let Some(&width) = counts.first() else {
+            continue;
+        };
+        let same = counts.iter().filter(|c| **c == width).count();
+        // A truncated last record of the sample may differ; most must agree.
+        let agrees = same * 10 >= counts.len() * 8;
+        if width > 1 && (agrees, width) > (best.1, best.2) {
+            best = (d, agrees, width);
+        }
+    }
+    best.0
+}
+
+fn open_csv(path: &Path, options: &ReadOptions) -> Result<Source> {
+    let bytes = read(path)?;
+    let size = bytes.len() as u64;
+    let (text, encoding) = decode(bytes, options.encoding);
+    let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(Cursor::new(text.into_bytes()));
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+        Err(e) => {
+            return Err(Error::dataset(path, format!("unreadable CSV header: {e}")));
+        }
+    };
+    let headers = if headers.iter().all(String::is_empty) {
+        vec![]
+    } else {
+        headers
+    };
+    let shown = match delimiter {
+        b'\t' => "tab".to_string(),
+        d => format!("'{}'", d as char),
+    };
+    Ok(Source {
+        path: path.to_path_buf(),
+        detected: format!("{encoding}, {shown}"),
+        bytes: size,
+        rows: Rows::Csv(reader, headers.len(), (0, 1)),
+        headers,
+    })
+}
+
+fn open_jsonl(path: &Path) -> Result<Source> {
+    let bytes = read(path)?;
+    let size = bytes.len() as u64;
+    let (text, _) = decode(bytes, EncodingChoice::Auto);
+    let mut headers: Vec<String> = Vec::new();
+    let mut parsed = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line) {
+            Ok(obj) => {
+                for k in obj.keys() {
+                    if !headers.contains(k) {
+                        headers.push(k.clone());
+                    }
+                }
+                parsed.push((i as u64 + 1, Ok(obj)));
+            }
+            Err(e) => parsed.push((i as u64 + 1, Err((e.to_string(), line.to_string())))),
+        }
+    }
+    let rows: Vec<RawRow> = parsed
+        .into_iter()
+        .map(|(line, r)| match r {
+            Ok(obj) => RawRow {
+                line,
+                fields: headers
+                    .iter()
+                    .map(|h| match obj.get(h) {
+                        None | Some(serde_json::Value::Null) => String::new(),
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                    })
+                    .collect(),
+                problem: None,
+            },
+            Err((e, raw)) => RawRow {
+                line,
+                fields: vec![raw],
+                problem: Some(format!("not a JSON object: {e}")),
+            },
+        })
+        .collect();
+    Ok(Source {
+        path: path.to_path_buf(),
+        detected: "json lines".into(),
+        bytes: size,
+        headers,
+        rows: Rows::Table(rows.into_iter()),
+    })
+}
+
+fn open_workbook(path: &Path, sheet: Option<&str>) -> Result<Source> {
+    let bad = |m: String| Error::dataset(path, m);
+    let mut workbook = calamine::open_workbook_auto(path)
+        .map_err(|e| bad(format!("cannot open workbook: {e}")))?;
+    let names = workbook.sheet_names();
+    let name = match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| n.as_str() == s)
+            .or_else(|| {
+                names
+                    .iter()
+                    .find(|n| n.trim().eq_ignore_ascii_case(s.trim()))
+            })
+            .cloned()
+            .ok_or_else(|| {
+                bad(format!(
+                    "sheet {s:?} not found; the workbook has {}",
+                    names
+                        .iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| bad("the workbook has no sheets".into()))?,
+    };
+    let range = workbook
+        .worksheet_range(&name)
+        .map_err(|e| bad(format!("sheet {name:?}: {e}")))?;
+    let first_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
+    let mut rows_iter = range.rows().enumerate();
+    let headers: Vec<String> = match rows_iter.next() {
+        Some((_, row)) => row
+            .iter()
+            .map(|c| cell_text(c).trim().to_string())
+            .collect(),
+        None => vec![],
+    };
+    let mut rows = Vec::new();
+    for (i, row) in rows_iter {
+        let fields: Vec<String> = row.iter().map(cell_text).collect();
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let problem = row.iter().find_map(|c| match c {
+            Data::Error(e) => Some(format!("cell error {e}")),
+            _ => None,
+        });
+        rows.push(RawRow {
+            line: first_row + i as u64 + 1,
+            fields,
+            problem,
+        });
+    }
+    Ok(Source {
+        path: path.to_path_buf(),
+        detected: format!("sheet {name:?}"),
+        bytes: 0,
+        headers,
+        rows: Rows::Table(rows.into_iter()),
+    })
+}
+
+/// A cell as the text a user sees: whole numbers without `.0`, dates as ISO 8601 (local).
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => {
+            let (y, mo, da, h, mi, s, _) = d.to_ymd_hms_milli();
+            if (h, mi, s) == (0, 0, 0) {
+                format!("{y:04}-{mo:02}-{da:02}")
+            } else {
+                format!("{y:04}-{mo:02}-{da:02} {h:02}:{mi:02}:{s:02}")
+            }
+        }
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_delimiters() {
+        assert_eq!(sniff_delimiter("a;b;c\n1;\"x;y\";3\n"), b';');
+        assert_eq!(sniff_delimiter("a,b\n1,2\n"), b',');
+        assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3\n"), b'\t');
+        assert_eq!(sniff_delimiter("a|b\n\"1,5\"|2\n"), b'|');
+        assert_eq!(sniff_delimiter("Сумма;Дата\n1,5;01.02.2024\n"), b';');
+    }
+
+    #[test]
+    fn lines_of_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, "a;b\r\nK1;x\r\n\r\nK2;\"y\r\nz\"\r\nK3\r\n").unwrap();
+        let opts = ReadOptions {
+            encoding: EncodingChoice::Auto,
+            delimiter: None,
+            sheet: None,
+        };
+        let mut s = open(&p, &opts, None).unwrap();
+        let mut lines = vec![];
+        while let Some((r, _)) = s.next_row() {
+            lines.push((r.line, r.problem.is_some()));
+        }
+        assert_eq!(lines, vec![(2, false), (4, false), (6, true)]);
+    }
+
+    #[test]
+    fn decodes() {
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode("Телефон;Имя\nИван;Петров\n");
+        let (text, name) = decode(cp1251.into_owned(), EncodingChoice::Auto);
+        assert_eq!(name, "windows-1251");
+        assert!(text.starts_with("Телефон;"));
+        let (text, name) = decode(b"\xEF\xBB\xBFa,b\n".to_vec(), EncodingChoice::Auto);
+        assert_eq!((text.as_str(), name), ("a,b\n", "utf-8"));
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode("name\nJosé Müller\n");
+        let (text, _) = decode(cp1252.into_owned(), EncodingChoice::Windows1252);
+        assert!(text.contains("José Müller"));
+    }
+}
