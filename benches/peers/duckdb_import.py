@@ -24,7 +24,7 @@ for i in range(runs):
     )
     times.append(time.perf_counter() - t0)
     con.close()
-rows = duckdb.sql(f"select count(*) from '{out}/orders_duckdb.parquet'").fetchone()[0]
+rows = duckdb.sql(f"select count(*) from '{out}/orders_duckdb.parquet'").fetchall()[0][0]
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(
     f"duckdb {duckdb.__version__} read_csv+COPY parquet: {rows} rows, "
