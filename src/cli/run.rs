@@ -106,7 +106,32 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         return Ok(1);
     }
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
-    let engine = Engine::open(&config).await?;
+    // One session for the queries, the segments and the reports: the dataset is opened, the
+    // CLV model fitted (when a segment or report needs it and none is configured) and
+    // customer_features computed (segments cache it) once for the whole job.
+    let catalog = if args.segments.is_dir() {
+        Some(crate::segments::run::Catalog::load(&args.segments)?)
+    } else {
+        log::info!(
+            "no segment folder {}: segments skipped",
+            args.segments.display()
+        );
+        None
+    };
+    let templates = if args.reports.is_dir() {
+        crate::report::template::load_dir(&args.reports)?
+    } else {
+        log::info!(
+            "no report folder {}: reports skipped",
+            args.reports.display()
+        );
+        Vec::new()
+    };
+    let needs_model = catalog
+        .as_ref()
+        .is_some_and(|c| c.planned.values().any(|p| p.needs_model()))
+        || templates.iter().any(crate::report::run::needs_model);
+    let (engine, clv_model) = crate::views::clv::open_with_model(&config, needs_model).await?;
     let mut results = Vec::new();
     for file in &files {
         let name = file
@@ -142,8 +167,11 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         validation_errors: report.errors,
         validation_warnings: report.warnings,
         results,
-        segments: refresh_segments(&config, &args).await?,
-        reports: render_reports(&config, &args).await?,
+        segments: match &catalog {
+            Some(c) => refresh_segments(&engine, &config, &args, c, clv_model).await?,
+            None => None,
+        },
+        reports: render_reports(&engine, &config, &args, &templates).await?,
     };
     let failed = summary.segments.as_ref().is_some_and(|s| s.failed > 0)
         || summary
@@ -202,28 +230,22 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     Ok(if failed { 1 } else { 0 })
 }
 
-/// `segment run --all` into OUT/segments, when the definitions folder exists.
+/// `segment run --all` into OUT/segments.
 async fn refresh_segments(
+    engine: &Engine,
     config: &crate::config::Config,
     args: &Args,
+    catalog: &crate::segments::run::Catalog,
+    clv_model: Option<String>,
 ) -> Result<Option<crate::segments::run::Summary>> {
-    use crate::segments::run::{Catalog, RunOptions, open_engine, run};
-    if !args.segments.is_dir() {
-        log::info!(
-            "no segment folder {}: segments skipped",
-            args.segments.display()
-        );
-        return Ok(None);
-    }
-    let catalog = Catalog::load(&args.segments)?;
+    use crate::segments::run::{RunOptions, run};
     let names = catalog.all_names();
     if names.is_empty() {
         return Ok(None);
     }
-    let (engine, clv_model) = open_engine(config, &catalog, &names).await?;
     let summary = run(
-        &engine,
-        &catalog,
+        engine,
+        catalog,
         RunOptions {
             names,
             store: crate::segments::snapshot::Store::new(args.out.join("segments")),
@@ -239,22 +261,17 @@ async fn refresh_segments(
     Ok(Some(summary))
 }
 
-/// Every report of the templates folder into OUT/reports, when the folder exists.
+/// Every report template into OUT/reports.
 async fn render_reports(
+    engine: &Engine,
     config: &crate::config::Config,
     args: &Args,
+    templates: &[crate::report::template::Template],
 ) -> Result<Vec<crate::report::render::Written>> {
-    use crate::report::{render, run, template};
-    if !args.reports.is_dir() {
-        log::info!(
-            "no report folder {}: reports skipped",
-            args.reports.display()
-        );
+    use crate::report::{render, run};
+    if templates.is_empty() {
         return Ok(Vec::new());
     }
-    let templates = template::load_dir(&args.reports)?;
-    let needs = templates.iter().any(run::needs_model);
-    let (engine, _) = crate::views::clv::open_with_model(config, needs).await?;
     let out = args.out.join("reports");
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     let meta = render::Meta {
@@ -264,8 +281,8 @@ async fn render_reports(
         scope: config.scope.as_ref().map(|s| s.to_string()),
     };
     let mut written = Vec::new();
-    for t in &templates {
-        let data = run::run(&engine, t, &args.segments).await?;
+    for t in templates {
+        let data = run::run(engine, t, &args.segments).await?;
         let w = render::write(t, &data, &meta, &out)?;
         for s in &w.failed_sections {
             log::error!("report {}: section {s:?} could not be computed", t.name);
