@@ -25,8 +25,9 @@ pub const NAMES: &[&str] = &[
 /// Analyses that read the CLV model's columns (a model is fitted when none is configured).
 pub const NEEDS_MODEL: &[&str] = &["clv_distribution"];
 
-/// `segment_sizes` is not SQL: the segments of `queries/segments/` are evaluated.
-pub const SEGMENT_SIZES: &str = "segment_sizes";
+/// `segment_sizes` has no SQL: the segments of `queries/segments/` are evaluated (see
+/// `report::run`).
+const SEGMENT_SIZES: &str = "segment_sizes";
 
 fn section(sql: &str, chart: ChartKind, x: &str, y: &[&str]) -> Section {
     Section {
@@ -106,7 +107,10 @@ pub fn builtin(name: &str) -> Option<Section> {
                 &["customers"],
             )
         },
-        SEGMENT_SIZES => section("", ChartKind::Bars, "segment", &["members"]),
+        SEGMENT_SIZES => Section {
+            sql: None,
+            ..section("", ChartKind::Bars, "segment", &["members"])
+        },
         "clv_distribution" => Section {
             table: Some(false),
             ..section(

@@ -7,7 +7,7 @@ use std::time::Instant;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 
-use super::analysis::{self, SEGMENT_SIZES};
+use super::analysis;
 use super::charts::{Chart, bars::Bars};
 use super::data;
 use super::template::{KeyFigure, Section, Template, ValueFormat};
@@ -136,10 +136,10 @@ async fn section(
     s: &Section,
     segments_dir: &Path,
 ) -> Result<(Option<Chart>, Option<Table>)> {
-    if s.analysis.as_deref() == Some(SEGMENT_SIZES) && s.sql.as_deref().is_none_or(str::is_empty) {
+    let Some(sql) = s.sql.as_deref() else {
+        // Only `segment_sizes` has no SQL: templates need `analysis` or `sql`.
         return segment_sizes(engine, s, segments_dir).await;
-    }
-    let sql = s.sql.as_deref().unwrap_or_default();
+    };
     let batches = engine.query(sql).await?;
     let chart = data::chart(&batches, s)?;
     let table = if s.table.unwrap_or(true) {

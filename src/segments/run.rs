@@ -571,7 +571,6 @@ struct Members {
     null_ids: u64,
     unknown_ids: u64,
     duplicate_ids: u64,
-    unknown_examples: Vec<String>,
 }
 
 async fn evaluate(engine: &Engine, p: &Planned, base: &ExportBase) -> Result<Members> {
@@ -647,7 +646,6 @@ async fn evaluate(engine: &Engine, p: &Planned, base: &ExportBase) -> Result<Mem
         null_ids,
         unknown_ids,
         duplicate_ids,
-        unknown_examples,
     })
 }
 
@@ -718,7 +716,6 @@ fn write_snapshot(
         crmlens_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
-    let _ = members.unknown_examples;
     let path = store.write(
         &manifest,
         schema,
