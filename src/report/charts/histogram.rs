@@ -2,7 +2,7 @@
 
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{Canvas, Drawn, MARGIN, MUTED, PALETTE, SMALL_SIZE, TEXT, nice_ticks, short_number};
+use super::{Canvas, Drawn, MARGIN, MUTED, PALETTE, SMALL_SIZE, TEXT, short_number};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {
@@ -14,17 +14,12 @@ pub struct Histogram {
 }
 
 pub fn render(h: &Histogram, c: &Canvas) -> Drawn {
-    let hi = h.bins.iter().map(|(_, v)| *v).fold(0.0f64, f64::max);
-    let ticks = nice_ticks(0.0, hi.max(1.0), 5);
-    let axis_w = ticks
-        .iter()
-        .map(|v| c.text_width(&short_number(*v), SMALL_SIZE))
-        .max()
-        .unwrap_or(0);
-    let x0 = MARGIN + axis_w + 10;
-    let x1 = c.w - MARGIN;
-    let (y_top, y_bottom) = (c.top + 8, c.h - MARGIN - 40);
-    let y = c.value_axis((x0, x1), (y_bottom, y_top), &ticks, &short_number)?;
+    let (x0, x1, y_bottom, y) = c.value_plot(
+        &mut h.bins.iter().map(|(_, v)| *v),
+        &short_number,
+        0,
+        (8, 40),
+    )?;
     let n = h.bins.len().max(1) as i32;
     let w = (x1 - x0) / n;
     let widest = h

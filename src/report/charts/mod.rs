@@ -233,9 +233,34 @@ impl Canvas<'_> {
         Ok(())
     }
 
+    /// The plot area of a chart with a value axis on the left: round ticks covering
+    /// `[lo, hi]` (0 included), labelled with `format`, grid lines from just right of the
+    /// widest label to `right` pixels before the right margin, between `top` pixels below the
+    /// title and `bottom` pixels above the lower margin. Returns the x range, the y of the axis
+    /// bottom and the value → y mapping.
+    pub fn value_plot(
+        &self,
+        values: &mut dyn Iterator<Item = f64>,
+        format: &dyn Fn(f64) -> String,
+        right: i32,
+        (top, bottom): (i32, i32),
+    ) -> std::result::Result<(i32, i32, i32, impl Fn(f64) -> i32 + use<>), String> {
+        let (lo, hi) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let ticks = nice_ticks(lo, if hi > lo { hi } else { lo + 1.0 }, 5);
+        let axis_w = ticks
+            .iter()
+            .map(|v| self.text_width(&format(*v), SMALL_SIZE))
+            .max()
+            .unwrap_or(0);
+        let (x0, x1) = (MARGIN + axis_w + 10, self.w - MARGIN - right);
+        let (y_top, y_bottom) = (self.top + top, self.h - MARGIN - bottom);
+        let y = self.value_axis((x0, x1), (y_bottom, y_top), &ticks, format)?;
+        Ok((x0, x1, y_bottom, y))
+    }
+
     /// A vertical value axis with grid lines over `[x0, x1]`, from `y_bottom` (value `lo`) to
     /// `y_top` (value `hi`); returns the value → y mapping.
-    pub fn value_axis(
+    fn value_axis(
         &self,
         (x0, x1): (i32, i32),
         (y_bottom, y_top): (i32, i32),

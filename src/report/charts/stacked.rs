@@ -3,7 +3,7 @@
 
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{Canvas, Drawn, MARGIN, MUTED, PALETTE, SMALL_SIZE, TEXT, nice_ticks, short_number};
+use super::{Canvas, Drawn, MUTED, PALETTE, SMALL_SIZE, TEXT, short_number};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stacked {
@@ -22,17 +22,8 @@ pub fn render(s: &Stacked, c: &Canvas) -> Drawn {
                 .sum()
         })
         .collect();
-    let hi = totals.iter().copied().fold(0.0f64, f64::max);
-    let ticks = nice_ticks(0.0, hi.max(1.0), 5);
-    let axis_w = ticks
-        .iter()
-        .map(|v| c.text_width(&short_number(*v), SMALL_SIZE))
-        .max()
-        .unwrap_or(0);
-    let x0 = MARGIN + axis_w + 10;
-    let x1 = c.w - MARGIN;
-    let (y_top, y_bottom) = (c.top + 22, c.h - MARGIN - 24);
-    let y = c.value_axis((x0, x1), (y_bottom, y_top), &ticks, &short_number)?;
+    let (x0, x1, y_bottom, y) =
+        c.value_plot(&mut totals.iter().copied(), &short_number, 0, (22, 24))?;
     let n = s.categories.len().max(1) as i32;
     let w = (x1 - x0) / n;
     for (i, cat) in s.categories.iter().enumerate() {

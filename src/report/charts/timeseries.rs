@@ -3,9 +3,7 @@
 
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{
-    Canvas, Drawn, GRID, MARGIN, MUTED, PALETTE, SMALL_SIZE, nice_ticks, percent, short_number,
-};
+use super::{Canvas, Drawn, GRID, MUTED, PALETTE, SMALL_SIZE, percent, short_number};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeSeries {
@@ -19,14 +17,6 @@ pub struct TimeSeries {
 }
 
 pub fn render(t: &TimeSeries, c: &Canvas) -> Drawn {
-    let values: Vec<f64> = t
-        .series
-        .iter()
-        .flat_map(|(_, v)| v.iter().flatten().copied())
-        .collect();
-    let lo = values.iter().copied().fold(0.0f64, f64::min);
-    let hi = values.iter().copied().fold(0.0f64, f64::max);
-    let ticks = nice_ticks(lo, if hi > lo { hi } else { lo + 1.0 }, 5);
     let format = |v: f64| {
         if t.percent {
             percent(v)
@@ -34,11 +24,6 @@ pub fn render(t: &TimeSeries, c: &Canvas) -> Drawn {
             short_number(v)
         }
     };
-    let axis_w = ticks
-        .iter()
-        .map(|v| c.text_width(&format(*v), SMALL_SIZE))
-        .max()
-        .unwrap_or(0);
     let widest = t
         .periods
         .iter()
@@ -46,10 +31,11 @@ pub fn render(t: &TimeSeries, c: &Canvas) -> Drawn {
         .max()
         .unwrap_or(1)
         + 10;
-    let x0 = MARGIN + axis_w + 10;
-    let x1 = c.w - MARGIN - widest / 2;
-    let (y_top, y_bottom) = (c.top + 8, c.h - MARGIN - 24);
-    let y = c.value_axis((x0, x1), (y_bottom, y_top), &ticks, &format)?;
+    let mut values = t
+        .series
+        .iter()
+        .flat_map(|(_, v)| v.iter().flatten().copied());
+    let (x0, x1, y_bottom, y) = c.value_plot(&mut values, &format, widest / 2, (8, 24))?;
     let n = t.periods.len().max(1);
     let x_of = |i: usize| {
         if n == 1 {
