@@ -21,7 +21,8 @@ quarantined.
 Examples:
   crmlens import --suggest --input clients.csv --input orders.xlsx > mapping.toml
   crmlens import --input clients.csv --input orders.xlsx --mapping mapping.toml --out data
-  crmlens import --input march.csv --mapping mapping.toml --out data --append"
+  crmlens import --input march.csv --mapping mapping.toml --out data --append
+  crmlens import --input clients.csv --mapping mapping.toml --out data --overwrite --no-merge"
 )]
 pub struct Args {
     /// Input files: .csv/.txt/.tsv, .xlsx/.xls/.ods, .jsonl
@@ -42,6 +43,9 @@ pub struct Args {
     /// Replace an earlier import in DIR (its tables, quarantine/ and merges.csv)
     #[arg(long)]
     overwrite: bool,
+    /// Merge no duplicate customer cards (as `[dedup] enabled = false` in the mapping)
+    #[arg(long)]
+    no_merge: bool,
     /// Text encoding of CSV files
     #[arg(long, value_enum, default_value = "auto")]
     encoding: EncodingChoice,
@@ -86,10 +90,25 @@ pub fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         out,
         append: args.append,
         overwrite: args.overwrite,
+        no_merge: args.no_merge,
         read,
         progress: interactive(global),
     };
     let summary = import(&options)?;
+    // Timestamps are stored in UTC; analyses cut days in the configuration's zone. When that
+    // is not the zone the files were written in, a day's orders land partly on the next day.
+    if let Ok(config) = global.config()
+        && config.timezone != summary.timezone
+    {
+        log::warn!(
+            "the files' local times were read in {} (the mapping's timezone) but the \
+             configuration cuts days in {}: add `timezone = \"{}\"` to crmlens.toml to \
+             report in the files' zone",
+            summary.timezone,
+            config.timezone,
+            summary.timezone
+        );
+    }
     if global.format == Some(Format::Json) {
         write_json_object(&summary, global.output.as_deref())?;
     } else {

@@ -5,8 +5,14 @@
 //! score is the lowest Jaro-Winkler similarity of the paired words, and names with a
 //! different number of words do not match; a whole-name similarity would join "Franziska
 //! Koch" and "Franziska Köhler" on the shared first name.
+//! A role address (`info@`, `office@`, `sales@`, … — [`ROLE_ADDRESSES`], or the mapping's
+//! `[dedup] role_addresses`) is a weak identifier: branches, franchisees and a holding's
+//! companies share one, so a shared role address merges two cards only when their names also
+//! match (rule `role_email`, the name score as for `name_city`, any city), and two different
+//! role addresses are no conflict.
 //! A merge never joins cards that conflict on a strong identifier: a cluster holds at most
-//! one distinct e-mail and one distinct phone, and pairs listed in `[dedup] never` stay apart.
+//! one distinct personal e-mail and one distinct phone, and pairs listed in `[dedup] never`
+//! stay apart.
 //!
 //! The surviving card is the one already in the dataset (append), else the earliest
 //! `created_at`, else the first in the input. Cards already in the dataset are never merged
@@ -22,6 +28,8 @@ pub struct Card {
     pub id: String,
     pub existing: bool,
     pub email: Option<String>,
+    /// The e-mail is a role address (a weak identifier).
+    pub role_email: bool,
     pub phone: Option<String>,
     pub name: Option<String>,
     pub city: Option<String>,
@@ -64,6 +72,66 @@ pub fn name_score(a: &str, b: &str) -> f64 {
         .zip(&wb)
         .map(|(x, y)| strsim::jaro_winkler(x, y))
         .fold(1.0, f64::min)
+}
+
+/// Local parts of role addresses, shared by everyone at an organisation (English and the
+/// transliterated Russian ones common in Russian CRMs).
+pub const ROLE_ADDRESSES: &[&str] = &[
+    "info",
+    "office",
+    "sales",
+    "hello",
+    "contact",
+    "contacts",
+    "mail",
+    "admin",
+    "support",
+    "help",
+    "team",
+    "reception",
+    "order",
+    "orders",
+    "shop",
+    "service",
+    "marketing",
+    "hr",
+    "jobs",
+    "billing",
+    "accounts",
+    "accounting",
+    "enquiries",
+    "inquiries",
+    "general",
+    "noreply",
+    "no-reply",
+    "post",
+    "secretary",
+    "welcome",
+    "zakaz",
+    "buh",
+    "buhgalteria",
+    "priemnaya",
+    "snab",
+    "kontakt",
+    "pochta",
+    "ofis",
+];
+
+/// Whether an e-mail's local part is one of `roles` (compared lower-case; `info1@`,
+/// `info.msk@` and `sales-spb@` count: a role word followed by digits or a branch tag).
+pub fn is_role_address(email: &str, roles: &[String]) -> bool {
+    let Some((local, _)) = email.split_once('@') else {
+        return false;
+    };
+    let local = local.to_lowercase();
+    let word = local
+        .split(['.', '-', '_', '+'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(|c: char| c.is_ascii_digit());
+    roles
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(word) || r.eq_ignore_ascii_case(&local))
 }
 
 fn city_key(city: &str) -> String {
@@ -122,6 +190,29 @@ impl<'a> Clusters<'a> {
     }
 }
 
+/// A card's e-mail when it is a strong identifier (not a role address).
+fn strong_email(c: &Card) -> Option<&str> {
+    c.email.as_deref().filter(|_| !c.role_email)
+}
+
+/// Sorted neighbourhood: each (name key, card) of a sorted list against the next few, calling
+/// `matched(a, b, score)` for the pairs whose names score ≥ threshold (score to 3 decimals).
+fn neighbours(
+    list: &[(String, usize)],
+    threshold: f64,
+    mut matched: impl FnMut(usize, usize, f64),
+) {
+    const WINDOW: usize = 8;
+    for a in 0..list.len() {
+        for b in a + 1..list.len().min(a + 1 + WINDOW) {
+            let score = name_score(&list[a].0, &list[b].0);
+            if score >= threshold {
+                matched(list[a].1, list[b].1, (score * 1000.0).round() / 1000.0);
+            }
+        }
+    }
+}
+
 /// The merges among `cards`, survivors first by the rules above; `never` holds id pairs.
 pub fn find_merges(cards: &[Card], threshold: f64, never: &[[String; 2]]) -> Vec<Merge> {
     let n = cards.len();
@@ -138,7 +229,7 @@ pub fn find_merges(cards: &[Card], threshold: f64, never: &[[String; 2]]) -> Vec
         parent: (0..n).collect(),
         emails: cards
             .iter()
-            .map(|c| c.email.as_deref().into_iter().collect())
+            .map(|c| strong_email(c).into_iter().collect())
             .collect(),
         phones: cards
             .iter()
@@ -153,7 +244,7 @@ pub fn find_merges(cards: &[Card], threshold: f64, never: &[[String; 2]]) -> Vec
     for (rule, get) in [
         (
             "email",
-            (|c: &Card| c.email.clone()) as fn(&Card) -> Option<String>,
+            (|c: &Card| strong_email(c).map(str::to_string)) as fn(&Card) -> Option<String>,
         ),
         ("phone", |c: &Card| c.phone.clone()),
     ] {
@@ -173,6 +264,30 @@ pub fn find_merges(cards: &[Card], threshold: f64, never: &[[String; 2]]) -> Vec
         }
     }
 
+    // A shared role address with matching names, in any city.
+    let mut by_role: BTreeMap<&str, Vec<(String, usize)>> = BTreeMap::new();
+    for (i, c) in cards.iter().enumerate() {
+        if let (true, Some(e), Some(name)) = (c.role_email, &c.email, &c.name) {
+            let k = name_key(name);
+            if !k.is_empty() {
+                by_role.entry(e).or_default().push((k, i));
+            }
+        }
+    }
+    for (email, list) in &mut by_role {
+        list.sort();
+        neighbours(list, threshold, |i, j, score| {
+            if cl.union(i, j, &never) {
+                let evidence = format!(
+                    "{email}: {} ~ {}",
+                    cards[i].name.as_deref().unwrap_or(""),
+                    cards[j].name.as_deref().unwrap_or("")
+                );
+                edges.push((i, j, "role_email", score, evidence));
+            }
+        });
+    }
+
     // Likely matches: sorted neighbourhood over (city, name key) within each city.
     let mut by_city: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
     for (i, c) in cards.iter().enumerate() {
@@ -183,30 +298,18 @@ pub fn find_merges(cards: &[Card], threshold: f64, never: &[[String; 2]]) -> Vec
             }
         }
     }
-    const WINDOW: usize = 8;
     for list in by_city.values_mut() {
         list.sort();
-        for a in 0..list.len() {
-            for b in a + 1..list.len().min(a + 1 + WINDOW) {
-                let (ka, i) = (&list[a].0, list[a].1);
-                let (kb, j) = (&list[b].0, list[b].1);
-                let score = name_score(ka, kb);
-                if score >= threshold && cl.union(i, j, &never) {
-                    let evidence = format!(
-                        "{} ~ {}",
-                        cards[i].name.as_deref().unwrap_or(""),
-                        cards[j].name.as_deref().unwrap_or("")
-                    );
-                    edges.push((
-                        i,
-                        j,
-                        "name_city",
-                        (score * 1000.0).round() / 1000.0,
-                        evidence,
-                    ));
-                }
+        neighbours(list, threshold, |i, j, score| {
+            if cl.union(i, j, &never) {
+                let evidence = format!(
+                    "{} ~ {}",
+                    cards[i].name.as_deref().unwrap_or(""),
+                    cards[j].name.as_deref().unwrap_or("")
+                );
+                edges.push((i, j, "name_city", score, evidence));
             }
-        }
+        });
     }
 
     let mut adjacency: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -262,6 +365,13 @@ mod tests {
         }
     }
 
+    /// (surviving, merged, rule) of each merge.
+    fn pairs(m: &[Merge]) -> Vec<(&str, &str, &str)> {
+        m.iter()
+            .map(|m| (m.surviving_id.as_str(), m.merged_id.as_str(), m.rule))
+            .collect()
+    }
+
     #[test]
     fn rules_and_conflicts() {
         let cards = vec![
@@ -275,10 +385,7 @@ mod tests {
             card("C8", "", "+74951234568", "Анна Смирнова", "Тверь"),
         ];
         let m = find_merges(&cards, 0.92, &[]);
-        let pairs: Vec<(&str, &str, &str)> = m
-            .iter()
-            .map(|m| (m.surviving_id.as_str(), m.merged_id.as_str(), m.rule))
-            .collect();
+        let pairs = pairs(&m);
         // C8 matches C4/C5 by name but its phone is new to the cluster: one phone is fine.
         assert_eq!(
             pairs,
@@ -293,6 +400,50 @@ mod tests {
         assert!(
             !m.iter()
                 .any(|m| m.merged_id == "C5" && m.surviving_id == "C4")
+        );
+    }
+
+    #[test]
+    fn role_addresses_are_weak() {
+        let roles: Vec<String> = ROLE_ADDRESSES.iter().map(|s| s.to_string()).collect();
+        for (e, role) in [
+            ("info@romashka.ru", true),
+            ("Office@x.de", true),
+            ("sales-spb@x.ru", true),
+            ("info2@x.ru", true),
+            ("zakaz.msk@x.ru", true),
+            ("ivan.petrov@x.ru", false),
+            ("information@x.ru", false),
+            ("salesman@x.ru", false),
+        ] {
+            assert_eq!(is_role_address(e, &roles), role, "{e}");
+        }
+        let role = |id: &str, email: &str, phone: &str, name: &str, city: &str| Card {
+            role_email: true,
+            ..card(id, email, phone, name, city)
+        };
+        let cards = vec![
+            // Two companies behind one generic address: different names, never merged.
+            role("R1", "info@romashka.ru", "", "ООО «Ромашка»", "Москва"),
+            role("R2", "info@romashka.ru", "", "ИП Сидоров", "Москва"),
+            // The same company entered in another city: same address and name.
+            role("R3", "info@romashka.ru", "", "Ромашка ООО", "Казань"),
+            // Different role addresses are no conflict: R4 joins R5 by phone.
+            role("R4", "office@lux.ru", "+74951234567", "Люкс", "Омск"),
+            role("R5", "sales@lux.ru", "+74951234567", "Люкс", "Омск"),
+            // A role address does not make the conflict rule skip a personal one.
+            card("R6", "anna@lux.ru", "", "Анна Орлова", "Тверь"),
+            card("R7", "olga@lux.ru", "", "Анна Орлова", "Тверь"),
+        ];
+        let m = find_merges(&cards, 0.92, &[]);
+        let pairs = pairs(&m);
+        assert_eq!(
+            pairs,
+            vec![("R1", "R3", "role_email"), ("R4", "R5", "phone")]
+        );
+        assert_eq!(
+            m[0].evidence,
+            "info@romashka.ru: ООО «Ромашка» ~ Ромашка ООО"
         );
     }
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Run;
-use super::dedup::{Card, find_merges};
+use super::dedup::{Card, find_merges, is_role_address};
 use super::mapping::TablePlan;
 use super::normalize::{Normalizer, Outcome, Value, collapse_ws};
 use super::report::{FileSummary, Note, Quarantined, TableSummary};
@@ -254,12 +254,6 @@ pub(super) fn load_table(
     let norm = run.normalizer(plan)?;
     let p = Prepared::new(plan, norm);
     let table_path = run.out.join(format!("{}.parquet", spec.name));
-    if run.out.join(spec.name).is_dir() {
-        return Err(Error::NotSupported(format!(
-            "{}: importing into a table kept as a folder of files",
-            run.out.join(spec.name).display()
-        )));
-    }
     for r in &spec.references {
         run.ensure_keys(r.table)?;
     }
@@ -464,6 +458,9 @@ fn merge_customers(
             id: r[id].key_part(),
             existing: *existing,
             email: text(r, email),
+            role_email: r[email]
+                .as_text()
+                .is_some_and(|e| is_role_address(e, &run.plan.dedup.role_addresses)),
             phone: text(r, phone),
             name: text(r, name),
             city: text(r, city),

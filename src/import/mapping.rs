@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::dedup::ROLE_ADDRESSES;
 use crate::config::closest;
 use crate::dataset::schema::{TableSpec, tables};
 use crate::{Error, Result};
@@ -66,6 +67,9 @@ pub struct Dedup {
     pub name_threshold: f64,
     /// Pairs of customer ids never to merge (the undo of a merge from merges.csv).
     pub never: Vec<[String; 2]>,
+    /// Local parts of role addresses (`info`, `office`, …): weak identifiers that merge two
+    /// cards only when their names match too. Default: [`ROLE_ADDRESSES`].
+    pub role_addresses: Vec<String>,
 }
 
 impl Default for Dedup {
@@ -74,6 +78,7 @@ impl Default for Dedup {
             enabled: true,
             name_threshold: 0.92,
             never: vec![],
+            role_addresses: ROLE_ADDRESSES.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
@@ -278,6 +283,7 @@ fn table_plan(
         .clone()
         .or_else(|| defaults.date_formats.clone())
         .unwrap_or_else(|| DEFAULT_DATE_FORMATS.iter().map(|s| s.to_string()).collect());
+    super::normalize::DateFormats::new(&date_formats)?;
     let decimal_separator = match t
         .parsing
         .decimal_separator

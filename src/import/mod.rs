@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use mapping::{Mapping, Plan, TablePlan, glob_match};
-use normalize::Normalizer;
+use normalize::{DateFormats, Normalizer};
 use report::{Note, Quarantined, Summary};
 use source::ReadOptions;
 
@@ -40,6 +40,8 @@ pub struct ImportOptions {
     pub append: bool,
     /// Replace an earlier import's output in `out` (its tables, quarantine, merges.csv).
     pub overwrite: bool,
+    /// Merge no duplicate cards, whatever the mapping's `[dedup] enabled` says.
+    pub no_merge: bool,
     pub read: ReadOptions,
     /// Progress bars on stderr (large files only).
     pub progress: bool,
@@ -63,7 +65,8 @@ pub(crate) struct Run {
 impl Run {
     fn normalizer(&self, plan: &TablePlan) -> Result<Normalizer> {
         Ok(Normalizer {
-            date_formats: plan.date_formats.clone(),
+            date_formats: DateFormats::new(&plan.date_formats)
+                .map_err(|e| Error::Usage(format!("mapping, [{}]: {e}", plan.spec.name)))?,
             decimal_separator: plan.decimal_separator,
             default_country: plan.default_country.as_deref().and_then(|c| c.parse().ok()),
             tz: self
@@ -187,8 +190,23 @@ fn prepare_out(opts: &ImportOptions) -> Result<()> {
 
 /// Runs an import; the summary says per table what was loaded and what was quarantined.
 pub fn import(opts: &ImportOptions) -> Result<Summary> {
-    let plan = Mapping::load(&opts.mapping)?.plan(&opts.mapping)?;
+    let mut plan = Mapping::load(&opts.mapping)?.plan(&opts.mapping)?;
+    if opts.no_merge {
+        plan.dedup.enabled = false;
+    }
     let files = assign(&plan, &opts.inputs)?;
+    // Checked before anything is written, so that no table of the import is half done.
+    for (t, f) in plan.tables.iter().zip(&files) {
+        let folder = opts.out.join(t.spec.name);
+        if !f.is_empty() && folder.is_dir() {
+            return Err(Error::NotSupported(format!(
+                "{}: importing into a table kept as a folder of Parquet files (write the import \
+                 to another --out and add its {}.parquet to the folder)",
+                folder.display(),
+                t.spec.name
+            )));
+        }
+    }
     prepare_out(opts)?;
     let merges_path = opts.out.join("merges.csv");
     let previous_merges = if opts.append {
@@ -237,5 +255,6 @@ pub fn import(opts: &ImportOptions) -> Result<Summary> {
         tables: summaries,
         merges: run.merges.len(),
         max_quarantined_share: share,
+        timezone: run.plan.timezone.clone(),
     })
 }

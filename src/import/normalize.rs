@@ -13,6 +13,7 @@
 
 use std::hash::Hash;
 
+use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone};
 
 use crate::dataset::schema::{ColumnKind, ColumnSpec};
@@ -69,7 +70,7 @@ pub enum Outcome {
 /// How one table's values are read.
 #[derive(Debug, Clone)]
 pub struct Normalizer {
-    pub date_formats: Vec<String>,
+    pub date_formats: DateFormats,
     pub decimal_separator: Option<char>,
     pub default_country: Option<phonenumber::country::Id>,
     pub tz: Tz,
@@ -137,7 +138,7 @@ impl Normalizer {
                 Some(v) => Outcome::Ok(Value::Ts(v)),
                 None => reject(format!(
                     "{text:?} matches none of the date formats {:?}",
-                    self.date_formats
+                    self.date_formats.names()
                 )),
             },
             ColumnKind::Date => match parse_naive(&text, &self.date_formats) {
@@ -145,7 +146,7 @@ impl Normalizer {
                 Some(Parsed::Utc(t)) => Outcome::Ok(Value::Date(days(t.date_naive()))),
                 None => reject(format!(
                     "{text:?} matches none of the date formats {:?}",
-                    self.date_formats
+                    self.date_formats.names()
                 )),
             },
         }
@@ -370,29 +371,149 @@ const ISO: &[&str] = &[
     "%Y-%m-%d",
 ];
 
-fn parse_naive(s: &str, formats: &[String]) -> Option<Parsed> {
-    for f in formats
-        .iter()
-        .map(String::as_str)
-        .chain(ISO.iter().copied())
-    {
-        if f.contains('z') {
-            if let Ok(t) = DateTime::parse_from_str(s, f) {
-                return Some(Parsed::Utc(t.to_utc()));
-            }
-        } else if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(Parsed::Local(t));
-        } else if let Ok(d) = NaiveDate::parse_from_str(s, f) {
-            return Some(Parsed::Local(d.and_hms_opt(0, 0, 0)?));
+/// One chrono format, read once: `NaiveDateTime::parse_from_str` re-reads its format string
+/// on every call, which was most of the time of a large CSV import.
+#[derive(Debug, Clone)]
+struct Compiled {
+    items: Vec<Item<'static>>,
+    /// The format has an offset (`%z`, `%#z`, `%:z`): the value is an instant.
+    zoned: bool,
+}
+
+impl Compiled {
+    fn new(format: &str) -> Result<Compiled, String> {
+        let items = StrftimeItems::new(format)
+            .parse_to_owned()
+            .map_err(|_| format!("date format {format:?} is not a valid chrono format"))?;
+        Ok(Compiled {
+            items,
+            zoned: format.contains('z'),
+        })
+    }
+
+    fn parse(&self, s: &str) -> Option<Parsed> {
+        let mut p = chrono::format::Parsed::new();
+        chrono::format::parse(&mut p, s, self.items.iter()).ok()?;
+        if self.zoned {
+            return p.to_datetime().ok().map(|t| Parsed::Utc(t.to_utc()));
+        }
+        match p.to_naive_datetime_with_offset(0) {
+            Ok(t) => Some(Parsed::Local(t)),
+            Err(_) => Some(Parsed::Local(p.to_naive_date().ok()?.and_hms_opt(0, 0, 0)?)),
         }
     }
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| Parsed::Utc(t.to_utc()))
+}
+
+/// The date formats of a table, read once, tried in order, then ISO 8601.
+#[derive(Debug, Clone)]
+pub struct DateFormats {
+    names: Vec<String>,
+    compiled: Vec<Compiled>,
+}
+
+impl DateFormats {
+    /// Reads the formats; an invalid one is an error naming it.
+    pub fn new(formats: &[String]) -> Result<DateFormats, String> {
+        Ok(DateFormats {
+            names: formats.to_vec(),
+            compiled: formats
+                .iter()
+                .map(|f| Compiled::new(f))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The formats as given, for messages.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    fn parse(&self, s: &str) -> Option<Parsed> {
+        if let Some(p) = self.compiled.iter().find_map(|c| c.parse(s)) {
+            return Some(p);
+        }
+        if let Some(p) = iso_fast(s.as_bytes()) {
+            return Some(p);
+        }
+        static ISO_COMPILED: std::sync::OnceLock<Vec<Compiled>> = std::sync::OnceLock::new();
+        let iso =
+            ISO_COMPILED.get_or_init(|| ISO.iter().filter_map(|f| Compiled::new(f).ok()).collect());
+        iso.iter().find_map(|c| c.parse(s)).or_else(|| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| Parsed::Utc(t.to_utc()))
+        })
+    }
+}
+
+/// The common ISO shapes without chrono's general parser: `YYYY-MM-DD`, then optionally
+/// ` ` or `T`, `HH:MM`, `:SS`, `.fraction` (up to 9 digits, kept to microseconds) and an
+/// offset `Z`, `±HH`, `±HHMM` or `±HH:MM`. `None` for anything else (the general parser
+/// then tries, so a shape missing here is slower, never rejected).
+fn iso_fast(b: &[u8]) -> Option<Parsed> {
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let d = b.get(r)?;
+        d.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    if b.len() == 10 {
+        return Some(Parsed::Local(date.and_hms_opt(0, 0, 0)?));
+    }
+    if !(b[10] == b' ' || b[10] == b'T') || b.len() < 16 || b[13] != b':' {
+        return None;
+    }
+    let (hour, minute) = (num(11..13)?, num(14..16)?);
+    let mut i = 16;
+    let mut second = 0;
+    if b.get(i) == Some(&b':') {
+        second = num(i + 1..i + 3)?;
+        i += 3;
+    }
+    let mut micro = 0;
+    if b.get(i) == Some(&b'.') {
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        let frac = num(i + 1..i + 1 + digits.min(6))?;
+        micro = frac * 10u32.pow(6 - digits.min(6) as u32);
+        i += 1 + digits;
+    }
+    let local = date.and_hms_micro_opt(hour, minute, second, micro)?;
+    let offset_seconds: i32 = match b.get(i) {
+        None => return Some(Parsed::Local(local)),
+        Some(b'Z') if b.len() == i + 1 => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let rest = &b[i + 1..];
+            let (h, m) = match rest.len() {
+                2 => (num(i + 1..i + 3)?, 0),
+                4 => (num(i + 1..i + 3)?, num(i + 3..i + 5)?),
+                5 if rest[2] == b':' => (num(i + 1..i + 3)?, num(i + 4..i + 6)?),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = (h * 3600 + m * 60) as i32;
+            if sign == b'-' { -secs } else { secs }
+        }
+        _ => return None,
+    };
+    let t = local - chrono::Duration::seconds(i64::from(offset_seconds));
+    Some(Parsed::Utc(t.and_utc()))
+}
+
+fn parse_naive(s: &str, formats: &DateFormats) -> Option<Parsed> {
+    formats.parse(s)
 }
 
 /// Microseconds since the epoch (UTC) of a local or offset time.
-pub fn parse_timestamp(s: &str, formats: &[String], tz: &Tz) -> Option<i64> {
+pub fn parse_timestamp(s: &str, formats: &DateFormats, tz: &Tz) -> Option<i64> {
     let utc = match parse_naive(s, formats)? {
         Parsed::Utc(t) => t,
         Parsed::Local(t) => match tz.from_local_datetime(&t) {
@@ -481,7 +602,7 @@ mod tests {
     #[test]
     fn timestamps_in_the_dataset_zone() {
         let moscow: Tz = "Europe/Moscow".parse().unwrap();
-        let f = vec!["%d.%m.%Y %H:%M".to_string(), "%d.%m.%Y".to_string()];
+        let f = DateFormats::new(&["%d.%m.%Y %H:%M".into(), "%d.%m.%Y".into()]).unwrap();
         let t = parse_timestamp("05.03.2024 12:30", &f, &moscow).unwrap();
         let want = chrono::Utc.with_ymd_and_hms(2024, 3, 5, 9, 30, 0).unwrap();
         assert_eq!(t, want.timestamp_micros());
@@ -497,6 +618,55 @@ mod tests {
         let t = parse_timestamp("2024-03-05 12:30:00.5+0300", &f, &moscow).unwrap();
         assert_eq!(t, want.timestamp_micros() - 3 * 3_600_000_000 + 500_000);
         assert!(parse_timestamp("31.02.2024", &f, &moscow).is_none());
+        assert!(DateFormats::new(&["%d.%m.%Q".into()]).is_err());
+    }
+
+    /// The ISO fast path reads what chrono's general parser reads, to the microsecond, and
+    /// leaves alone what it does not handle.
+    #[test]
+    fn iso_fast_path_agrees_with_chrono() {
+        let utc = |s: &str| match iso_fast(s.as_bytes()) {
+            Some(Parsed::Utc(t)) => Some(t.timestamp_micros()),
+            Some(Parsed::Local(t)) => Some(t.and_utc().timestamp_micros()),
+            None => None,
+        };
+        let chrono_micros = |s: &str| {
+            ISO.iter()
+                .map(|f| Compiled::new(f).unwrap())
+                .find_map(|c| c.parse(s))
+                .map(|p| match p {
+                    Parsed::Utc(t) => t.timestamp_micros(),
+                    Parsed::Local(t) => t.and_utc().timestamp_micros(),
+                })
+        };
+        for s in [
+            "2024-03-05",
+            "2024-03-05 12:30",
+            "2024-03-05T12:30",
+            "2024-03-05 12:30:07",
+            "2024-03-05T12:30:07.5",
+            "2024-03-05 12:30:07.123456",
+            "2024-03-05 12:30:07.123456789",
+            "2024-03-05 12:30:07+00",
+            "2024-03-05 12:30:07+0530",
+            "2024-03-05T12:30:07.25-03:30",
+            "2024-12-31 23:59:59-01",
+        ] {
+            assert_eq!(utc(s), chrono_micros(s), "{s}");
+            assert!(utc(s).is_some(), "{s}");
+        }
+        assert_eq!(utc("2024-03-05T12:30:07Z"), utc("2024-03-05 12:30:07+00"));
+        // Not dates: rejected by both, or left to the general parser.
+        for s in [
+            "2024-02-30",
+            "2024-03-05 25:00",
+            "2024-3-5",
+            "2024-03-05 12:30:07 +03",
+            "2024-03-05x",
+        ] {
+            assert_eq!(utc(s), None, "{s}");
+        }
+        assert_eq!(chrono_micros("2024-02-30"), None);
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Summary {
     pub merges: usize,
     pub max_quarantined_share: f64,
     pub passed: bool,
+    /// The zone the files' local dates and times were read in (the mapping's `timezone`).
+    pub timezone: String,
 }
 
 fn csv_file(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {

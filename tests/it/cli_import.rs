@@ -286,6 +286,48 @@ fn messy_fixtures_import_with_hand_computed_results() {
 }
 
 #[test]
+fn no_merge_keeps_every_card_and_the_zone_hint_names_the_mapping_zone() {
+    let tmp = tempdir();
+    let inputs: Vec<String> = ALL.iter().map(|f| fixture(f)).collect();
+    let (code, s, err) = import_json(
+        tmp.path(),
+        &inputs,
+        &fixture("mapping.toml"),
+        &["--no-merge"],
+    );
+    assert_eq!(code, 0, "{err}");
+    // The same fixture as above: the 3 merged cards are now new ones.
+    assert_eq!(counts(table(&s, "customers")), [11, 9, 9, 0, 0, 2]);
+    assert_eq!(s["merges"], 0);
+    assert_eq!(csv_rows(&tmp.path().join("out/merges.csv")).len(), 0);
+    let ids = sql(
+        tmp.path(),
+        "out",
+        "select distinct customer_id from orders where customer_id in ('K002', 'K004') order by 1",
+    );
+    assert!(!ids.is_empty(), "orders keep the ids of unmerged cards");
+    // The fixtures are in Moscow time; no crmlens.toml here, so days would be cut in UTC.
+    assert!(
+        err.contains("add `timezone = \"Europe/Moscow\"` to crmlens.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_table_kept_as_a_folder_is_refused_before_anything_is_written() {
+    let tmp = tempdir();
+    std::fs::create_dir_all(tmp.path().join("out/orders")).unwrap();
+    let inputs: Vec<String> = ALL.iter().map(|f| fixture(f)).collect();
+    let (code, _, err) = import_json(tmp.path(), &inputs, &fixture("mapping.toml"), &["--append"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("not yet supported") && err.contains("out/orders"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out/customers.parquet").exists());
+}
+
+#[test]
 fn append_adds_without_duplicating_and_never_overwrites() {
     let tmp = tempdir();
     let inputs: Vec<String> = ALL.iter().map(|f| fixture(f)).collect();
@@ -572,5 +614,21 @@ fn a_realistic_messy_export_is_accounted_for_row_by_row() {
         re_entered.iter().all(|m| !m[0].starts_with('D')),
         "{re_entered:?}"
     );
+    // Precision: every merged pair is one customer. The generator's own duplicate cards
+    // copy the name, so the two names are equal; companies sharing a role address
+    // (info@, office@) under other names stay apart.
+    let names: std::collections::HashMap<String, String> = sql(
+        dir,
+        "gen",
+        "select customer_id || '|' || coalesce(name, '') from customers",
+    )
+    .iter()
+    .filter_map(|l| l.split_once('|'))
+    .map(|(id, n)| (id.to_string(), n.to_string()))
+    .collect();
+    for m in &merges {
+        let (a, b) = (&names[&m[0]], &names[m[1].trim_start_matches('D')]);
+        assert_eq!(a, b, "{m:?}");
+    }
     same_revenue_and_valid(dir);
 }

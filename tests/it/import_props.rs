@@ -87,6 +87,7 @@ proptest! {
             out: dir.join("out"),
             append: false,
             overwrite: false,
+            no_merge: false,
             read: ReadOptions { encoding: EncodingChoice::Auto, delimiter: None, sheet: None },
             progress: false,
         })
