@@ -22,6 +22,8 @@ pub mod functions;
 pub mod generate;
 pub mod import;
 pub mod output;
+#[cfg(feature = "polars")]
+pub mod polars;
 pub mod report;
 pub mod segments;
 pub mod views;

@@ -6,6 +6,7 @@
 //! so that nothing already loaded (in this run or, with `--append`, before) is silently
 //! overwritten. Tables without a key compare whole rows with the rows already in the dataset.
 
+use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -33,6 +34,13 @@ struct Origin {
     file: Option<usize>,
     line: u64,
 }
+
+/// Raw rows normalised at a time (in parallel).
+const CHUNK_ROWS: usize = 16_384;
+
+/// A canonical row and the values cleared in it (column, raw value, note), or why the row
+/// cannot be loaded.
+type NormalizedRow = std::result::Result<(Vec<Value>, Vec<(usize, String, String)>), String>;
 
 /// A table plan with its lookups prepared once.
 struct Prepared<'a> {
@@ -75,14 +83,9 @@ impl<'a> Prepared<'a> {
     }
 
     /// The canonical row of a raw row, the values cleared in it, or why it cannot be loaded.
-    #[allow(clippy::type_complexity)]
-    fn row(
-        &self,
-        positions: &[Option<usize>],
-        fields: &[String],
-    ) -> std::result::Result<(Vec<Value>, Vec<(usize, String, String)>), String> {
+    fn row(&self, positions: &[Option<usize>], fields: &[String]) -> NormalizedRow {
         let spec = self.plan.spec;
-        let raw_of = |i: usize| -> Option<String> {
+        let raw_of = |i: usize| -> Option<Cow<'_, str>> {
             let raw = match positions[i] {
                 Some(p) => fields.get(p).map(String::as_str),
                 None => self
@@ -93,11 +96,11 @@ impl<'a> Prepared<'a> {
                     .map(|(_, v)| v.as_str()),
             }?;
             Some(match &self.values[i] {
-                Some(map) => map
-                    .get(&collapse_ws(raw).to_lowercase())
-                    .cloned()
-                    .unwrap_or_else(|| raw.to_string()),
-                None => raw.to_string(),
+                Some(map) => match map.get(&collapse_ws(raw).to_lowercase()) {
+                    Some(v) => Cow::Borrowed(v.as_str()),
+                    None => Cow::Borrowed(raw),
+                },
+                None => Cow::Borrowed(raw),
             })
         };
         let country = self
@@ -116,7 +119,7 @@ impl<'a> Prepared<'a> {
                 Outcome::Ok(v) => row.push(v),
                 Outcome::Cleared(note) => {
                     row.push(Value::Null);
-                    cleared.push((i, raw, note));
+                    cleared.push((i, raw.into_owned(), note));
                 }
                 Outcome::Rejected(reason) => {
                     row.push(Value::Null);
@@ -135,6 +138,30 @@ impl<'a> Prepared<'a> {
         } else {
             Err(problems.join("; "))
         }
+    }
+
+    /// [`Prepared::row`] of each raw row (a row the reader found broken keeps its problem),
+    /// on all cores: normalisation is most of an import's time and each row is independent.
+    fn rows(&self, positions: &[Option<usize>], chunk: &[RawRow]) -> Vec<NormalizedRow> {
+        let one = |raw: &RawRow| match &raw.problem {
+            Some(problem) => Err(problem.clone()),
+            None => self.row(positions, &raw.fields),
+        };
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        if threads < 2 || chunk.len() < 1024 {
+            return chunk.iter().map(one).collect();
+        }
+        let part = chunk.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk
+                .chunks(part)
+                .map(|rows| scope.spawn(move || rows.iter().map(one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("normalisation does not panic"))
+                .collect()
+        })
     }
 
     fn key(&self, row: &[Value]) -> String {
@@ -309,82 +336,91 @@ pub(super) fn load_table(
         let shown = path.display().to_string();
         let bar = run.progress_bar(src.bytes, &shown);
         let mut file_rows = 0u64;
-        while let Some((raw, offset)) = src.next_row() {
-            file_rows += 1;
-            summary.input += 1;
-            if file_rows.is_multiple_of(8192) {
-                bar.set_position(offset);
+        let mut chunk: Vec<RawRow> = Vec::with_capacity(CHUNK_ROWS);
+        loop {
+            chunk.clear();
+            let mut offset = 0;
+            while chunk.len() < CHUNK_ROWS
+                && let Some((raw, o)) = src.next_row()
+            {
+                chunk.push(raw);
+                offset = o;
             }
-            let mut quarantine_row = |reason: String| {
-                quarantine.push(Quarantined {
-                    source_file: shown.clone(),
-                    line: raw.line,
-                    reason,
-                    raw: raw_json(&src.headers, &raw),
-                });
-            };
-            if let Some(problem) = &raw.problem {
-                quarantine_row(problem.clone());
-                continue;
+            if chunk.is_empty() {
+                break;
             }
-            let (mut row, cleared) = match p.row(&pos, &raw.fields) {
-                Ok(r) => r,
-                Err(reason) => {
+            bar.set_position(offset);
+            let normalized = p.rows(&pos, &chunk);
+            for (raw, normalized) in chunk.iter().zip(normalized) {
+                file_rows += 1;
+                summary.input += 1;
+                let mut quarantine_row = |reason: String| {
+                    quarantine.push(Quarantined {
+                        source_file: shown.clone(),
+                        line: raw.line,
+                        reason,
+                        raw: raw_json(&src.headers, &raw),
+                    });
+                };
+                let (mut row, cleared) = match normalized {
+                    Ok(r) => r,
+                    Err(reason) => {
+                        quarantine_row(reason);
+                        continue;
+                    }
+                };
+                for &c in &p.customer_refs {
+                    if let Value::Text(id) = &row[c]
+                        && let Some(survivor) = run.remap.get(id)
+                    {
+                        row[c] = Value::Text(survivor.clone());
+                    }
+                }
+                if let Some(reason) = run.orphan(spec, &row) {
                     quarantine_row(reason);
                     continue;
                 }
-            };
-            for &c in &p.customer_refs {
-                if let Value::Text(id) = &row[c]
-                    && let Some(survivor) = run.remap.get(id)
-                {
-                    row[c] = Value::Text(survivor.clone());
-                }
-            }
-            if let Some(reason) = run.orphan(spec, &row) {
-                quarantine_row(reason);
-                continue;
-            }
-            let key = p.key(&row);
-            let hash = row_hash(&row);
-            match seen.get(&key) {
-                Some((h, _)) if *h == hash => summary.unchanged += 1,
-                Some((_, origin)) => {
-                    let place = match origin.file {
-                        None => "a row already in the dataset".to_string(),
-                        Some(f) => format!("line {} of {}", origin.line, files[f].display()),
-                    };
-                    quarantine_row(format!(
-                        "same {} as {place}, with other values (the first one is kept)",
-                        spec.key.join(", ")
-                    ));
-                }
-                None => {
-                    if !p.key.is_empty() {
-                        seen.insert(
-                            key.clone(),
-                            (
-                                hash,
-                                Origin {
-                                    file: Some(file_index),
-                                    line: raw.line,
-                                },
-                            ),
-                        );
+                let key = p.key(&row);
+                let hash = row_hash(&row);
+                match seen.get(&key) {
+                    Some((h, _)) if *h == hash => summary.unchanged += 1,
+                    Some((_, origin)) => {
+                        let place = match origin.file {
+                            None => "a row already in the dataset".to_string(),
+                            Some(f) => format!("line {} of {}", origin.line, files[f].display()),
+                        };
+                        quarantine_row(format!(
+                            "same {} as {place}, with other values (the first one is kept)",
+                            spec.key.join(", ")
+                        ));
                     }
-                    keys.insert(key);
-                    for (c, value, note) in cleared {
-                        notes.push(Note {
-                            table: spec.name,
-                            source_file: shown.clone(),
-                            line: raw.line,
-                            column: spec.columns[c].name,
-                            value,
-                            note,
-                        });
+                    None => {
+                        if !p.key.is_empty() {
+                            seen.insert(
+                                key.clone(),
+                                (
+                                    hash,
+                                    Origin {
+                                        file: Some(file_index),
+                                        line: raw.line,
+                                    },
+                                ),
+                            );
+                        }
+                        keys.insert(key);
+                        for (c, value, note) in cleared {
+                            notes.push(Note {
+                                table: spec.name,
+                                source_file: shown.clone(),
+                                line: raw.line,
+                                column: spec.columns[c].name,
+                                value,
+                                note,
+                            });
+                        }
+                        summary.new += 1;
+                        target.push(spec, row, false)?;
                     }
-                    summary.new += 1;
-                    target.push(spec, row, false)?;
                 }
             }
         }

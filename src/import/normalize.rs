@@ -11,6 +11,7 @@
 //! - **dates and timestamps** in the configured formats, tried in order, then ISO 8601;
 //!   a time without an offset is local time in the dataset time zone and stored as UTC.
 
+use std::borrow::Cow;
 use std::hash::Hash;
 
 use chrono::format::{Item, StrftimeItems};
@@ -112,7 +113,7 @@ impl Normalizer {
                     )),
                 }
             }
-            ColumnKind::Text => Outcome::Ok(Value::Text(text)),
+            ColumnKind::Text => Outcome::Ok(Value::Text(text.into_owned())),
             ColumnKind::Json => match serde_json::from_str::<serde_json::Value>(raw) {
                 Ok(_) => Outcome::Ok(Value::Text(raw.trim().to_string())),
                 Err(e) => reject(format!("not valid JSON ({e})")),
@@ -161,8 +162,19 @@ fn is_space(c: char) -> bool {
     c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}' || c == '\u{feff}'
 }
 
-/// Trims and collapses runs of whitespace (NBSP included) to one space.
-pub fn collapse_ws(s: &str) -> String {
+/// Trims and collapses runs of whitespace (NBSP included) to one space; borrowed when the
+/// text is already clean (most values are: no copy).
+pub fn collapse_ws(s: &str) -> Cow<'_, str> {
+    let mut previous_space = true; // a leading space is not clean
+    let clean = s.chars().all(|c| {
+        let space = is_space(c);
+        let ok = !space || (c == ' ' && !previous_space);
+        previous_space = space;
+        ok
+    }) && !previous_space;
+    if clean || s.is_empty() {
+        return Cow::Borrowed(s);
+    }
     let mut out = String::with_capacity(s.len());
     for part in s.split(is_space).filter(|p| !p.is_empty()) {
         if !out.is_empty() {
@@ -170,7 +182,7 @@ pub fn collapse_ws(s: &str) -> String {
         }
         out.push_str(part);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A lower-cased, checked e-mail address, or why it is not one.
@@ -672,6 +684,13 @@ mod tests {
     #[test]
     fn text() {
         assert_eq!(collapse_ws("  Иван \u{a0}\t Петров "), "Иван Петров");
+        for clean in ["Иван Петров", "a", "2024-03-05 12:30:00+00"] {
+            assert!(matches!(collapse_ws(clean), Cow::Borrowed(_)), "{clean}");
+        }
+        for messy in [" a", "a ", "a  b", "a\u{a0}b", "a\tb", " "] {
+            assert!(matches!(collapse_ws(messy), Cow::Owned(_)), "{messy:?}");
+        }
+        assert_eq!(collapse_ws(" "), "");
         assert_eq!(parse_bool("Да"), Some(true));
         assert_eq!(parse_bool("maybe"), None);
     }
