@@ -359,7 +359,7 @@ pub(super) fn load_table(
                         source_file: shown.clone(),
                         line: raw.line,
                         reason,
-                        raw: raw_json(&src.headers, &raw),
+                        raw: raw_json(&src.headers, raw),
                     });
                 };
                 let (mut row, cleared) = match normalized {
