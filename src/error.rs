@@ -51,6 +51,12 @@ pub enum Error {
     #[error("report: {0}")]
     Report(String),
 
+    /// The Ballista cluster cannot run this: crmlens was built without the `distributed`
+    /// feature, the scheduler cannot be reached, or a plan holds something that cannot be
+    /// sent to the executors (exit code 2).
+    #[error("{0}")]
+    Cluster(String),
+
     /// A feature that is planned but not built yet (exit code 2).
     #[error("not yet supported: {0}")]
     NotSupported(String),
@@ -76,7 +82,9 @@ impl Error {
     /// The exit code of the CLI contract: 1 data or definition wrong, 2 usage, 3 internal or I/O.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Config { .. } | Error::NotSupported(_) => 2,
+            Error::Usage(_) | Error::Config { .. } | Error::NotSupported(_) | Error::Cluster(_) => {
+                2
+            }
             Error::Dataset { .. } | Error::Query(_) => 1,
             Error::Parquet(_) => 1,
             Error::Io { .. } | Error::Report(_) => 3,
