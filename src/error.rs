@@ -29,7 +29,7 @@ pub enum Error {
 
     /// An error from the DataFusion engine while running a query.
     #[error(transparent)]
-    DataFusion(#[from] DataFusionError),
+    DataFusion(DataFusionError),
 
     /// An error from Arrow (exit code 3 unless it is about the data).
     #[error(transparent)]
@@ -121,6 +121,18 @@ fn arrow_exit_code(e: &datafusion::arrow::error::ArrowError) -> u8 {
         | InvalidArgumentError(_)
         | SchemaError(_) => 1,
         _ => 3,
+    }
+}
+
+impl From<DataFusionError> for Error {
+    /// A DataFusion error, or the cluster's refusal of a table that cannot be sent in a plan:
+    /// Ballista reports that as an internal error with the codec's message inside.
+    fn from(e: DataFusionError) -> Self {
+        #[cfg(feature = "distributed")]
+        if let Some(message) = crate::distributed::codec::unsendable_table(&e.to_string()) {
+            return Error::Cluster(message);
+        }
+        Error::DataFusion(e)
     }
 }
 

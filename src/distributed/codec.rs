@@ -76,6 +76,18 @@ fn decode_udf(name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
     }
 }
 
+/// What the logical codec says of a table it cannot send, after the table's name.
+const UNSENDABLE: &str = "cannot be sent to a Ballista cluster: only the dataset's Parquet \
+     tables, files registered with CREATE EXTERNAL TABLE, views and in-memory tables can";
+
+/// The codec's message about a table it could not send, found in the text of an error
+/// (Ballista wraps it, as text, in an internal error about serialising the plan).
+pub fn unsendable_table(error: &str) -> Option<String> {
+    let end = error.find(UNSENDABLE)? + UNSENDABLE.len();
+    let start = error[..end].rfind("table `")?;
+    Some(error[start..end].to_string())
+}
+
 fn unknown_function(kind: &str, name: &str) -> DataFusionError {
     DataFusionError::Plan(format!(
         "{kind} function `{name}` is not known to this Ballista scheduler or executor; start \
@@ -183,10 +195,7 @@ impl LogicalExtensionCodec for LogicalCodec {
         match node.downcast_ref::<MemTable>() {
             Some(table) => encode_mem_table(table_ref, table, buf),
             None => Err(DataFusionError::NotImplemented(format!(
-                "table `{table_ref}` ({:?}) cannot be sent to a Ballista cluster: only the \
-                 dataset's Parquet tables, files registered with CREATE EXTERNAL TABLE, views \
-                 and in-memory tables can",
-                node.table_type()
+                "table `{table_ref}` {UNSENDABLE}"
             ))),
         }
     }
@@ -281,6 +290,19 @@ mod tests {
             .collect();
         assert_eq!(ids, vec![vec!["a", "b", "c"], vec![], vec!["d"]]);
         assert!(decode_mem_table(&name, schema, &buf[..buf.len() - 3]).is_err());
+    }
+
+    #[test]
+    fn a_table_that_cannot_be_sent_is_named() {
+        let wrapped = format!(
+            "Internal error: failed to serialize logical plan: Context(\"…\", \
+             NotImplemented(\"table `generate_series()` {UNSENDABLE}\")). This issue was likely…"
+        );
+        assert_eq!(
+            unsendable_table(&wrapped).as_deref(),
+            Some(format!("table `generate_series()` {UNSENDABLE}").as_str())
+        );
+        assert_eq!(unsendable_table("Internal error: something else"), None);
     }
 
     #[test]

@@ -196,6 +196,22 @@ fn standalone_cluster_gives_the_local_results() {
             assert_same(what, l, r);
         }
 
+        // A table that cannot travel in a plan is named, not run locally.
+        let engine = Engine::open(&remote).await.unwrap();
+        let err = match engine
+            .query("select count(*) from generate_series(1, 10)")
+            .await
+        {
+            Ok(_) => panic!("generate_series ran although it cannot be sent to the cluster"),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        assert!(
+            text.starts_with("table `generate_series()` cannot be sent to a Ballista cluster"),
+            "{text}"
+        );
+        assert_eq!(err.exit_code(), 2);
+
         // A scope's customer ids travel to the cluster as an in-memory table.
         let mut scoped_local = local.clone();
         scoped_local.scope = Some("manager=M001".parse().unwrap());
