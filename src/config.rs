@@ -264,6 +264,10 @@ pub struct EngineConfig {
     pub target_partitions: Option<usize>,
     /// Rows per record batch; default: DataFusion's 8192.
     pub batch_size: Option<usize>,
+    /// Where queries run: unset = in this process; `df://HOST:PORT` = on the Ballista cluster
+    /// whose scheduler listens there (needs the `distributed` feature; see
+    /// [`EngineUrl`](crate::engine::EngineUrl)).
+    pub url: Option<String>,
 }
 
 impl Default for Config {
@@ -485,6 +489,10 @@ impl Config {
         if self.engine.target_partitions == Some(0) || self.engine.batch_size == Some(0) {
             return Err("engine: target_partitions and batch_size must be positive".into());
         }
+        if let Some(url) = &self.engine.url {
+            url.parse::<crate::engine::EngineUrl>()
+                .map_err(|e| format!("engine.url: {e}"))?;
+        }
         Ok(())
     }
 
@@ -650,6 +658,11 @@ mod tests {
             Config::parse("[engine]\nmemory_limit = \"4 parsecs\"")
                 .unwrap_err()
                 .contains("memory_limit")
+        );
+        assert!(
+            Config::parse("[engine]\nurl = \"http://localhost:50050\"")
+                .unwrap_err()
+                .contains("engine.url")
         );
         assert!(
             Config::parse("[pipeline]\nstages = [\"won\"]")

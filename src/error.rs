@@ -29,7 +29,7 @@ pub enum Error {
 
     /// An error from the DataFusion engine while running a query.
     #[error(transparent)]
-    DataFusion(#[from] DataFusionError),
+    DataFusion(DataFusionError),
 
     /// An error from Arrow (exit code 3 unless it is about the data).
     #[error(transparent)]
@@ -50,6 +50,12 @@ pub enum Error {
     /// A chart or report could not be drawn or written (exit code 3).
     #[error("report: {0}")]
     Report(String),
+
+    /// The Ballista cluster cannot run this: crmlens was built without the `distributed`
+    /// feature, the scheduler cannot be reached, or a plan holds something that cannot be
+    /// sent to the executors (exit code 2).
+    #[error("{0}")]
+    Cluster(String),
 
     /// A feature that is planned but not built yet (exit code 2).
     #[error("not yet supported: {0}")]
@@ -76,7 +82,9 @@ impl Error {
     /// The exit code of the CLI contract: 1 data or definition wrong, 2 usage, 3 internal or I/O.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Config { .. } | Error::NotSupported(_) => 2,
+            Error::Usage(_) | Error::Config { .. } | Error::NotSupported(_) | Error::Cluster(_) => {
+                2
+            }
             Error::Dataset { .. } | Error::Query(_) => 1,
             Error::Parquet(_) => 1,
             Error::Io { .. } | Error::Report(_) => 3,
@@ -113,6 +121,18 @@ fn arrow_exit_code(e: &datafusion::arrow::error::ArrowError) -> u8 {
         | InvalidArgumentError(_)
         | SchemaError(_) => 1,
         _ => 3,
+    }
+}
+
+impl From<DataFusionError> for Error {
+    /// A DataFusion error, or the cluster's refusal of a table that cannot be sent in a plan:
+    /// Ballista reports that as an internal error with the codec's message inside.
+    fn from(e: DataFusionError) -> Self {
+        #[cfg(feature = "distributed")]
+        if let Some(message) = crate::distributed::codec::unsendable_table(&e.to_string()) {
+            return Error::Cluster(message);
+        }
+        Error::DataFusion(e)
     }
 }
 

@@ -16,6 +16,8 @@ pub mod analytics;
 pub mod cli;
 pub mod config;
 pub mod dataset;
+#[cfg(feature = "distributed")]
+pub mod distributed;
 pub mod engine;
 pub mod error;
 pub mod functions;

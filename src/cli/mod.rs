@@ -2,6 +2,8 @@
 //! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
 
 mod abc_xyz;
+#[cfg(feature = "distributed")]
+mod cluster;
 mod clv;
 mod forecast;
 mod funnel;
@@ -72,6 +74,11 @@ pub struct GlobalArgs {
     /// rows that scope may see (its customers and their rows), e.g. --scope manager=M001
     #[arg(long, global = true, value_name = "KEY=VALUE")]
     pub scope: Option<String>,
+    /// Where queries run: df://HOST:PORT for a Ballista cluster's scheduler, or standalone
+    /// (a scheduler and executor in this process) [default: this process; overrides [engine]
+    /// url] (needs a build with the `distributed` feature)
+    #[arg(long, global = true, value_name = "URL")]
+    pub engine: Option<String>,
     /// Less log output (errors only)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -128,6 +135,12 @@ pub enum Command {
     Report(report::Command),
     /// Import raw CRM exports (CSV, Excel, JSON lines) into the canonical dataset
     Import(import::Args),
+    /// Start a Ballista scheduler with crmlens's SQL functions (clients use --engine)
+    #[cfg(feature = "distributed")]
+    Scheduler(cluster::SchedulerArgs),
+    /// Start a Ballista executor with crmlens's SQL functions
+    #[cfg(feature = "distributed")]
+    Executor(cluster::ExecutorArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -147,6 +160,11 @@ impl GlobalArgs {
         }
         if let Some(scope) = &self.scope {
             config.scope = Some(scope.parse()?);
+        }
+        if let Some(url) = &self.engine {
+            url.parse::<crate::engine::EngineUrl>()
+                .map_err(|e| Error::Usage(format!("--engine {e}")))?;
+            config.engine.url = Some(url.clone());
         }
         Ok(config)
     }
@@ -195,10 +213,32 @@ fn is_broken_pipe(e: &Error) -> bool {
 
 /// Runs one parsed command line; `Ok` carries the exit code (validation can fail with 1).
 pub fn run(cli: Cli) -> Result<u8> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    // Ballista's plan (de)serialisation recurses once per plan node and expression level:
+    // customer_features overflows the default 2 MB worker stack (Ballista's own binaries
+    // use 32 MB).
+    #[cfg(feature = "distributed")]
+    builder.thread_stack_size(crate::distributed::THREAD_STACK_SIZE);
+    let runtime = builder
         .build()
         .map_err(|e| Error::io("<tokio runtime>", e))?;
+    if let Some(url) = &cli.global.engine
+        && let Some(name) = local_only(&cli.command)
+    {
+        return Err(Error::Cluster(format!(
+            "--engine {url}: `crmlens {name}` runs on this machine only (it reads and writes \
+             local files, no query runs); leave out --engine"
+        )));
+    }
+    #[cfg(feature = "distributed")]
+    let cli = {
+        let mut cli = cli;
+        if !matches!(cli.command, Command::Scheduler(_) | Command::Executor(_)) {
+            runtime.block_on(cluster::start_standalone_if_asked(&mut cli.global))?;
+        }
+        cli
+    };
     match cli.command {
         Command::Generate(args) => generate::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
@@ -221,12 +261,30 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Segment(command) => runtime.block_on(segment::run(&cli.global, command)),
         Command::Report(command) => runtime.block_on(report::run(&cli.global, command)),
         Command::Import(args) => import::run(&cli.global, args),
+        #[cfg(feature = "distributed")]
+        Command::Scheduler(args) => runtime.block_on(cluster::scheduler(&cli.global, args)),
+        #[cfg(feature = "distributed")]
+        Command::Executor(args) => runtime.block_on(cluster::executor(&cli.global, args)),
         Command::Other(words) => Err(unknown_command(&words)),
+    }
+}
+
+/// The commands that never run a query, so a cluster has nothing to do for them.
+fn local_only(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Generate(_) => Some("generate"),
+        Command::Schema(_) => Some("schema"),
+        Command::Import(_) => Some("import"),
+        _ => None,
     }
 }
 
 fn unknown_command(words: &[String]) -> Error {
     let name = words.first().map(String::as_str).unwrap_or_default();
+    #[cfg(not(feature = "distributed"))]
+    if matches!(name, "scheduler" | "executor") {
+        return crate::engine::remote::not_built(&format!("`crmlens {name}`"));
+    }
     if let Some((_, what)) = PLANNED.iter().find(|(n, _)| *n == name) {
         return Error::NotSupported(format!(
             "`crmlens {name}` ({what}) is not built yet in this version"

@@ -2,6 +2,7 @@
 //! table of the dataset registered ([`tables`]), limited to a row-level [`scope`] when the
 //! configuration has one. The library API for running SQL.
 
+pub mod remote;
 pub mod scope;
 pub mod session;
 pub mod tables;
@@ -21,6 +22,7 @@ use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::{Error, Result};
 
+pub use remote::EngineUrl;
 pub use scope::Scope;
 pub use session::{session_context, session_state};
 

@@ -1,6 +1,7 @@
 //! The ONE place that builds a DataFusion session from the configuration: memory limit with
-//! disk spilling, parallelism, raw `datafusion.*` options, and every CRM SQL function. A
-//! distributed executor later builds its state through the same [`session_state`].
+//! disk spilling, parallelism, raw `datafusion.*` options, every CRM SQL function, and, with
+//! `[engine] url` / `--engine`, plans sent to a Ballista cluster ([`super::remote`]). The
+//! cluster's scheduler and executors build their states through the same [`session_state`].
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -89,7 +90,8 @@ fn datafusion_option_error(session: &SessionConfig, key: &str, value: &str, erro
     }
 }
 
-/// The session state: configuration, runtime (memory pool and spill directory) and functions.
+/// The session state: configuration, runtime (memory pool and spill directory) and functions;
+/// a client of the Ballista cluster when the configuration names one.
 pub fn session_state(config: &Config) -> Result<SessionState> {
     let mut runtime = RuntimeEnvBuilder::new();
     let mut session = session_config(config)?;
@@ -130,7 +132,7 @@ pub fn session_state(config: &Config) -> Result<SessionState> {
         .with_runtime_env(runtime)
         .build();
     functions::register_all(&mut state)?;
-    Ok(state)
+    super::remote::for_url(state, config.engine.url.as_deref())
 }
 
 /// A fresh session context with everything registered except the dataset's tables.

@@ -75,34 +75,85 @@ pub fn load_model(path: &Path) -> Result<ClvModel> {
 
 /// Registers the four functions over one model.
 pub fn register_functions(ctx: &SessionContext, model: ClvModel, config: &Config) {
+    let settings = Settings {
+        months: config.clv.horizon_months,
+        discount: config.clv.monthly_discount,
+        margin: config.clv.margin,
+    };
+    let model = Arc::new(model);
+    for function in ClvFunction::ALL {
+        ctx.register_udf(clv_udf(function, model.clone(), settings));
+    }
+}
+
+/// The CLV settings a model's functions apply.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+struct Settings {
+    months: u32,
+    discount: f64,
+    margin: f64,
+}
+
+fn clv_udf(function: ClvFunction, model: Arc<ClvModel>, settings: Settings) -> ScalarUDF {
     let key = format!(
         "{}|{}|{}|{}",
-        serde_json::to_string(&model).unwrap_or_default(),
-        config.clv.horizon_months,
-        config.clv.monthly_discount,
-        config.clv.margin
+        serde_json::to_string(&*model).unwrap_or_default(),
+        settings.months,
+        settings.discount,
+        settings.margin
     );
-    let model = Arc::new(model);
-    for function in [
-        ClvFunction::PAlive,
-        ClvFunction::ExpectedPurchases,
-        ClvFunction::ExpectedAvgValue,
-        ClvFunction::Value,
-    ] {
-        ctx.register_udf(ScalarUDF::new_from_impl(ClvUdf {
-            function,
-            signature: Signature::uniform(
-                function.arity(),
-                vec![DataType::Float64],
-                Volatility::Immutable,
-            ),
-            model: model.clone(),
-            months: config.clv.horizon_months,
-            discount: config.clv.monthly_discount,
-            margin: config.clv.margin,
-            key: key.clone(),
-        }));
-    }
+    ScalarUDF::new_from_impl(ClvUdf {
+        function,
+        signature: Signature::uniform(
+            function.arity(),
+            vec![DataType::Float64],
+            Volatility::Immutable,
+        ),
+        model,
+        months: settings.months,
+        discount: settings.discount,
+        margin: settings.margin,
+        key,
+    })
+}
+
+/// A model function as it travels in a distributed plan: the model and its settings.
+#[cfg(feature = "distributed")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Wire {
+    model: ClvModel,
+    settings: Settings,
+}
+
+/// The bytes that carry a model function (`clv_value`, …) to a Ballista cluster, or `None`
+/// when `udf` is not one of them.
+#[cfg(feature = "distributed")]
+pub fn encode(udf: &ScalarUDF) -> Option<datafusion::error::Result<Vec<u8>>> {
+    let f = udf.inner().downcast_ref::<ClvUdf>()?;
+    let wire = Wire {
+        model: (*f.model).clone(),
+        settings: Settings {
+            months: f.months,
+            discount: f.discount,
+            margin: f.margin,
+        },
+    };
+    Some(serde_json::to_vec(&wire).map_err(|e| {
+        DataFusionError::Internal(format!("{}: cannot encode the model: {e}", f.name()))
+    }))
+}
+
+/// The model function `name` from the bytes [`encode`] wrote; `None` when `name` is not one.
+#[cfg(feature = "distributed")]
+pub fn decode(name: &str, buf: &[u8]) -> Option<datafusion::error::Result<ScalarUDF>> {
+    let function = ClvFunction::ALL.into_iter().find(|f| f.name() == name)?;
+    Some(
+        serde_json::from_slice::<Wire>(buf)
+            .map(|w| clv_udf(function, Arc::new(w.model), w.settings))
+            .map_err(|e| {
+                DataFusionError::Internal(format!("{name}: cannot decode the model: {e}"))
+            }),
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,6 +165,13 @@ enum ClvFunction {
 }
 
 impl ClvFunction {
+    const ALL: [ClvFunction; 4] = [
+        ClvFunction::PAlive,
+        ClvFunction::ExpectedPurchases,
+        ClvFunction::ExpectedAvgValue,
+        ClvFunction::Value,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             ClvFunction::PAlive => "clv_p_alive",

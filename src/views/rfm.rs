@@ -167,8 +167,12 @@ fn score(column: &str, better_is_lower: bool, thresholds: Option<&Vec<f64>>) -> 
     match thresholds {
         None => {
             let order = if better_is_lower { "desc" } else { "asc" };
+            // rank() is unsigned and count(*) signed: without the cast they meet as
+            // Decimal(20, 0), the division is fractional and only `cast(… as int)` truncates
+            // it, which DataFusion's optimizer drops from a comparison (`where r_score <= 2`
+            // then compared the fraction). In bigint the division is the integer one.
             format!(
-                "least(5, 1 + (5 * (rank() over (order by {column} {order}) - 1)) \
+                "least(5, 1 + (5 * (cast(rank() over (order by {column} {order}) as bigint) - 1)) \
                  / greatest(count(*) over () - 1, 1))"
             )
         }

@@ -188,3 +188,37 @@ fn scope_needs_customer_owners() {
         r.stderr
     );
 }
+
+#[test]
+#[cfg(not(feature = "distributed"))]
+fn a_cluster_engine_needs_the_distributed_feature() {
+    let tmp = tempdir();
+    let demo = crate::common::demo();
+    let r = run(crmlens(tmp.path()).args([
+        "--engine",
+        "df://localhost:50050",
+        "--dataset",
+        demo.to_str().unwrap(),
+        "sql",
+        "select 1",
+    ]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("built without the `distributed` feature")
+            && r.stderr
+                .contains("cargo build --release --features distributed"),
+        "{}",
+        r.stderr
+    );
+    let r = run(crmlens(tmp.path()).args(["scheduler"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`crmlens scheduler`: this crmlens was built without"),
+        "{}",
+        r.stderr
+    );
+    let r = run(crmlens(tmp.path()).args(["--engine", "http://x:1", "sql", "select 1"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("expected df://HOST:PORT"), "{}", r.stderr);
+}

@@ -57,7 +57,7 @@ impl Setup {
     }
 }
 
-fn ids(path: &Path) -> BTreeSet<String> {
+pub fn ids(path: &Path) -> BTreeSet<String> {
     read_parquet(path)
         .iter()
         .flat_map(|b| {

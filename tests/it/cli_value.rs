@@ -139,3 +139,28 @@ fn a_rule_table_with_a_gap_and_an_overlap_is_rejected_with_the_cells() {
     );
     assert!(r.stderr.contains("R3F2 (low, high)"), "{}", r.stderr);
 }
+
+#[test]
+fn a_filter_on_scores_counts_what_the_scores_say() {
+    // A WHERE on a score must select the rows whose printed score passes: the counts of
+    // `where` and of `filter (where …)` over the same view agree.
+    for (view, condition) in [
+        ("rfm", "r_score <= 2"),
+        (
+            "customer_features",
+            "r_score <= 2 and m_score >= 4 and not is_churned",
+        ),
+        ("customer_features", "f_score = 3"),
+    ] {
+        let filtered = json(&[
+            "sql",
+            &format!("select count(*) as n from {view} where {condition}"),
+        ]);
+        let counted = json(&[
+            "sql",
+            &format!("select count(*) filter (where {condition}) as n from {view}"),
+        ]);
+        assert_eq!(filtered[0]["n"], counted[0]["n"], "{view}: {condition}");
+        assert!(counted[0]["n"].as_i64().unwrap() > 0, "{view}: {condition}");
+    }
+}

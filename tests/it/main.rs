@@ -1,5 +1,7 @@
 //! The one integration-test binary: CLI tests run the built `crmlens` in temporary
-//! directories; `slt` runs the sqllogictest files of `tests/slt/` against the crmlens session.
+//! directories; `slt` runs the sqllogictest files of `tests/slt/` against the crmlens session;
+//! `distributed` and `distributed_cli` (feature `distributed`) compare a Ballista cluster's
+//! results with local ones.
 
 mod cli_abc_xyz;
 mod cli_clv;
@@ -21,6 +23,10 @@ mod cli_sql;
 mod cli_validate;
 mod cli_value;
 mod common;
+#[cfg(feature = "distributed")]
+mod distributed;
+#[cfg(feature = "distributed")]
+mod distributed_cli;
 mod fixtures;
 mod import_props;
 mod scope;

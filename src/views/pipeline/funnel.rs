@@ -167,6 +167,15 @@ pub fn funnel_sql(p: &PipelineConfig, by: Option<Breakdown>, filter: &str) -> St
         Some(b) => format!("g.grp as {}, ", b.column),
         None => String::new(),
     };
+    // Without a breakdown grp is one constant: the windows need no partition. Partitioning by
+    // the constant fails on a Ballista cluster, whose executors no longer know that the
+    // column is constant (hence sorted) after a shuffle ("Expects PARTITION BY expression to
+    // be ordered").
+    let (over_g, over) = if by.is_some() {
+        ("partition by g.grp ", "partition by grp")
+    } else {
+        ("", "")
+    };
     let days = sorted("t.days_in_stage");
     let median_days = quantile("xs", 0.5);
     let p90_days = quantile("xs", 0.9);
@@ -189,16 +198,15 @@ pub fn funnel_sql(p: &PipelineConfig, by: Option<Breakdown>, filter: &str) -> St
          grid as ( \
            select g.grp, s.stage_order, s.stage, \
              coalesce(e.won, 0) as won, coalesce(e.dropped, 0) as dropped, \
-             coalesce(e.in_progress, 0) as in_progress, \
-             cast(sum(coalesce(e.ending, 0)) over (partition by g.grp order by s.stage_order desc \
+             coalesce(e.in_progress, 0) as in_progress, coalesce(e.ending, 0) as ending, \
+             cast(sum(coalesce(e.ending, 0)) over ({over_g}order by s.stage_order desc \
                rows between unbounded preceding and current row) as bigint) as reached \
            from ({groups}) g cross join {stages} s \
            left join ends e on e.grp = g.grp and e.stage_order = s.stage_order), \
          funnel as ( \
            select *, \
-             case when stage_order < {n} then coalesce(lead(reached) over (partition by grp \
-               order by stage_order), 0) end as converted, \
-             first_value(reached) over (partition by grp order by stage_order) as first_reached \
+             case when stage_order < {n} then reached - ending end as converted, \
+             sum(ending) over ({over}) as first_reached \
            from grid) \
          select {head}g.stage_order, g.stage, g.reached, g.converted, g.won, g.dropped, \
            g.in_progress, g.reached - g.converted as drop_off, \

@@ -1,0 +1,163 @@
+//! `crmlens scheduler` and `crmlens executor` (the `distributed` feature): the processes of a
+//! Ballista cluster that knows crmlens's SQL functions, and `--engine standalone`, a scheduler
+//! and an executor inside the client process.
+
+use std::path::PathBuf;
+
+use super::GlobalArgs;
+use crate::config::parse_size;
+use crate::distributed::server::{
+    ExecutorOptions, SchedulerOptions, run_executor, run_scheduler, start_standalone,
+};
+use crate::engine::{EngineUrl, remote::DEFAULT_SCHEDULER_PORT};
+use crate::{Error, Result};
+
+/// Start a Ballista scheduler that knows crmlens's SQL functions.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Clients send their jobs here with `--engine df://HOST:PORT`; executors
+register here with `crmlens executor --scheduler HOST:PORT`. It runs until stopped (Ctrl-C or
+SIGTERM). Every executor must read the dataset at the same absolute path as the client.
+
+Examples:
+  crmlens scheduler                                   # 0.0.0.0:50050
+  crmlens scheduler --bind-host 127.0.0.1 --port 50050
+  crmlens scheduler --external-host sched1.example.com"
+)]
+pub struct SchedulerArgs {
+    /// Address to bind: 0.0.0.0 for every interface, 127.0.0.1 for this machine only
+    #[arg(long, default_value = "0.0.0.0", value_name = "ADDR")]
+    bind_host: String,
+    /// gRPC port for clients and executors
+    #[arg(long, default_value_t = DEFAULT_SCHEDULER_PORT, value_name = "PORT")]
+    port: u16,
+    /// Host name executors and clients reach this scheduler by
+    #[arg(long, default_value = "localhost", value_name = "HOST")]
+    external_host: String,
+}
+
+/// Start a Ballista executor that knows crmlens's SQL functions.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The executor registers with the scheduler and runs the tasks of every job
+until stopped (Ctrl-C or SIGTERM). It reads the dataset's Parquet files at the paths the client
+registered, so the dataset must be at the same absolute path here (a shared filesystem).
+Several executors on one machine need their own --port and --grpc-port.
+
+Examples:
+  crmlens executor --scheduler localhost:50050
+  crmlens executor --scheduler localhost:50050 --port 50061 --grpc-port 50062 --concurrent-tasks 2
+  crmlens executor --scheduler sched1.example.com:50050 --bind-host 0.0.0.0 \\
+      --external-host worker3.example.com --work-dir /scratch/ballista --memory-limit 24GB"
+)]
+pub struct ExecutorArgs {
+    /// The scheduler, HOST:PORT
+    #[arg(long, default_value = "localhost:50050", value_name = "HOST:PORT")]
+    scheduler: String,
+    /// Address to bind: 0.0.0.0 for every interface, 127.0.0.1 for this machine only
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    bind_host: String,
+    /// Arrow Flight port others fetch shuffle and result data from
+    #[arg(long, default_value_t = 50051, value_name = "PORT")]
+    port: u16,
+    /// gRPC port the scheduler sends tasks to
+    #[arg(long, default_value_t = 50052, value_name = "PORT")]
+    grpc_port: u16,
+    /// Host name the scheduler and other executors reach this executor by [default: the
+    /// address it connects from]
+    #[arg(long, value_name = "HOST")]
+    external_host: Option<String>,
+    /// Tasks run at the same time [default: one per core]
+    #[arg(long, value_name = "N")]
+    concurrent_tasks: Option<usize>,
+    /// Directory for shuffle files [default: a new temporary directory]
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
+    /// Memory for all running tasks together, e.g. 8GB; beyond it operators spill to the work
+    /// directory [default: a share of the machine's memory]
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
+}
+
+/// `--engine` is a client's option; a cluster process has no use for it.
+fn refuse_engine(global: &GlobalArgs, command: &str) -> Result<()> {
+    match &global.engine {
+        Some(url) => Err(Error::Usage(format!(
+            "--engine {url}: `crmlens {command}` is part of a cluster, not a client of one; \
+             leave out --engine"
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub async fn scheduler(global: &GlobalArgs, args: SchedulerArgs) -> Result<u8> {
+    refuse_engine(global, "scheduler")?;
+    let options = SchedulerOptions {
+        bind_host: args.bind_host,
+        port: args.port,
+        external_host: args.external_host,
+    };
+    eprintln!(
+        "crmlens scheduler: listening on {}:{} (clients: --engine df://{}:{})",
+        options.bind_host, options.port, options.external_host, options.port
+    );
+    run_scheduler(&options).await?;
+    Ok(0)
+}
+
+pub async fn executor(global: &GlobalArgs, args: ExecutorArgs) -> Result<u8> {
+    refuse_engine(global, "executor")?;
+    let (host, port) = match format!("df://{}", args.scheduler).parse::<EngineUrl>() {
+        Ok(EngineUrl::Cluster { host, port }) => (host, port),
+        _ => {
+            return Err(Error::Usage(format!(
+                "--scheduler {}: expected HOST:PORT, e.g. localhost:50050",
+                args.scheduler
+            )));
+        }
+    };
+    let memory_limit = args
+        .memory_limit
+        .as_deref()
+        .map(|s| parse_size(s).map_err(|e| Error::Usage(format!("--memory-limit: {e}"))))
+        .transpose()?
+        .map(|b| b as u64);
+    let options = ExecutorOptions {
+        scheduler_host: host,
+        scheduler_port: port,
+        bind_host: args.bind_host,
+        port: args.port,
+        grpc_port: args.grpc_port,
+        external_host: args.external_host,
+        concurrent_tasks: args.concurrent_tasks.unwrap_or(0),
+        work_dir: args.work_dir,
+        memory_limit,
+    };
+    eprintln!(
+        "crmlens executor: flight {}:{}, grpc {}:{}, scheduler {}:{}",
+        options.bind_host,
+        options.port,
+        options.bind_host,
+        options.grpc_port,
+        options.scheduler_host,
+        options.scheduler_port
+    );
+    run_executor(&options).await?;
+    Ok(0)
+}
+
+/// For `--engine standalone` (or `[engine] url = "standalone"`): starts the in-process
+/// scheduler and executor, with one task slot per core, and points the command at them.
+pub async fn start_standalone_if_asked(global: &mut GlobalArgs) -> Result<()> {
+    let asked = match &global.engine {
+        Some(url) => url == "standalone",
+        None => global.config()?.engine.url.as_deref() == Some("standalone"),
+    };
+    if asked {
+        let cores = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1);
+        global.engine = Some(start_standalone(cores).await?);
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! A cluster of processes (feature `distributed`): the built `crmlens scheduler` and two
+//! `crmlens executor`s on free loopback ports; `crmlens sql` and `crmlens segment run` with
+//! `--engine` must print and write what they do locally. The processes are stopped with
+//! SIGTERM and, past a bounded wait, killed, also when an assertion fails.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{crmlens, demo, run, tempdir};
+use crate::distributed::assert_same_members;
+
+/// A port free right now on loopback.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str, children: &mut Cluster) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        children.check_running();
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on port {port} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The cluster's processes; dropping it stops them.
+struct Cluster {
+    children: Vec<(String, Child)>,
+    url: String,
+}
+
+impl Cluster {
+    fn start(dir: &Path) -> Cluster {
+        let bin = assert_cmd::cargo::cargo_bin("crmlens");
+        let scheduler_port = free_port();
+        let mut cluster = Cluster {
+            children: Vec::new(),
+            url: format!("df://127.0.0.1:{scheduler_port}"),
+        };
+        let spawn = |args: Vec<String>, log: &str| {
+            Command::new(&bin)
+                .args(&args)
+                .current_dir(dir)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.join(log)).unwrap())
+                .spawn()
+                .unwrap()
+        };
+        let child = spawn(
+            [
+                "scheduler",
+                "--bind-host",
+                "127.0.0.1",
+                "--external-host",
+                "127.0.0.1",
+                "--port",
+                &scheduler_port.to_string(),
+            ]
+            .map(String::from)
+            .to_vec(),
+            "scheduler.log",
+        );
+        cluster.children.push(("scheduler".into(), child));
+        wait_for_port(scheduler_port, "the scheduler", &mut cluster);
+        for n in 1..=2 {
+            let (flight, grpc) = (free_port(), free_port());
+            let work = dir.join(format!("work{n}"));
+            let child = spawn(
+                vec![
+                    "executor".into(),
+                    "--scheduler".into(),
+                    format!("127.0.0.1:{scheduler_port}"),
+                    "--bind-host".into(),
+                    "127.0.0.1".into(),
+                    "--external-host".into(),
+                    "127.0.0.1".into(),
+                    "--port".into(),
+                    flight.to_string(),
+                    "--grpc-port".into(),
+                    grpc.to_string(),
+                    "--concurrent-tasks".into(),
+                    "2".into(),
+                    "--work-dir".into(),
+                    work.to_str().unwrap().into(),
+                ],
+                &format!("executor{n}.log"),
+            );
+            cluster.children.push((format!("executor {n}"), child));
+            wait_for_port(flight, &format!("executor {n}"), &mut cluster);
+            wait_for_port(grpc, &format!("executor {n}"), &mut cluster);
+        }
+        cluster
+    }
+
+    /// Fails when a process has already exited.
+    fn check_running(&mut self) {
+        for (name, child) in &mut self.children {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{name} exited early: {status}");
+            }
+        }
+    }
+
+    /// SIGTERM to every process, then up to 15 s for them to exit; the rest are killed.
+    /// Returns the processes that had to be killed.
+    fn stop(&mut self) -> Vec<String> {
+        for (_, child) in &self.children {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut killed = Vec::new();
+        for (name, mut child) in self.children.drain(..) {
+            loop {
+                match child.try_wait() {
+                    Ok(Some(_)) => break,
+                    _ if Instant::now() >= deadline => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        killed.push(name);
+                        break;
+                    }
+                    _ => std::thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        }
+        killed
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `crmlens --format csv ARGS` on the demo dataset, locally or through `engine`.
+fn csv(dir: &Path, engine: Option<&str>, args: &[&str]) -> String {
+    let mut cmd = crmlens(dir);
+    cmd.args(["--dataset", demo().to_str().unwrap(), "--format", "csv"]);
+    if let Some(url) = engine {
+        cmd.args(["--engine", url]);
+    }
+    let r = run(cmd.args(args));
+    assert_eq!(r.code, 0, "{engine:?} {args:?}: {}", r.stderr);
+    r.stdout
+}
+
+/// Members of every segment written under `out`, by segment.
+fn members(out: &Path) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    for segment in std::fs::read_dir(out).unwrap() {
+        let segment = segment.unwrap().path();
+        if !segment.is_dir() {
+            continue;
+        }
+        for snapshot in std::fs::read_dir(&segment).unwrap() {
+            let file = snapshot.unwrap().path().join("members.parquet");
+            if file.exists() {
+                let ids = crate::cli_segment::ids(&file).into_iter().collect();
+                found.push((segment.file_name().unwrap().to_string_lossy().into(), ids));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn scheduler_and_two_executors_give_the_local_results() {
+    let tmp = tempdir();
+    let mut cluster = Cluster::start(tmp.path());
+    let url = cluster.url.clone();
+
+    for sql in [
+        "select rfm_segment, count(*) as customers, round(sum(monetary), 4) as monetary \
+         from rfm group by rfm_segment order by rfm_segment",
+        "select customer_id, frequency, round(monetary, 6) as monetary, r_score, abc_class \
+         from customer_features order by customer_id",
+        "select level, count(*) as customers from ( \
+           select customer_id, window_funnel(interval '7 days', occurred_at, \
+             event = 'visit', event = 'signup', event = 'purchase') as level \
+           from events group by customer_id) group by level order by level",
+    ] {
+        let local = csv(tmp.path(), None, &["sql", sql]);
+        let remote = csv(tmp.path(), Some(&url), &["sql", sql]);
+        assert!(local.lines().count() > 1, "{sql}: {local}");
+        let first_difference = local.lines().zip(remote.lines()).position(|(l, r)| l != r);
+        assert!(
+            first_difference.is_none() && local.lines().count() == remote.lines().count(),
+            "{sql}: {} lines locally, {} on the cluster; first different line {first_difference:?}",
+            local.lines().count(),
+            remote.lines().count()
+        );
+    }
+
+    let segments = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/segments");
+    for (engine, out) in [(None, "out-local"), (Some(url.as_str()), "out-cluster")] {
+        let out = tmp.path().join(out);
+        csv(
+            tmp.path(),
+            engine,
+            &[
+                "segment",
+                "run",
+                "--all",
+                "--segments",
+                segments.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+    }
+    let local = members(&tmp.path().join("out-local"));
+    let remote = members(&tmp.path().join("out-cluster"));
+    assert!(local.len() >= 5, "{local:?}");
+    assert_same_members(&local, &remote);
+
+    cluster.check_running();
+    let killed = cluster.stop();
+    assert!(
+        killed.is_empty(),
+        "not stopped by SIGTERM within 15 s: {killed:?}"
+    );
+    // Nothing listens any more.
+    assert!(TcpStream::connect(url.trim_start_matches("df://")).is_err());
+}
+
+#[test]
+fn engine_flag_on_a_command_without_queries_is_refused() {
+    let tmp = tempdir();
+    let r = run(crmlens(tmp.path()).args([
+        "--engine",
+        "df://127.0.0.1:1",
+        "generate",
+        "--out",
+        "x",
+        "--customers",
+        "10",
+    ]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`crmlens generate` runs on this machine only"),
+        "{}",
+        r.stderr
+    );
+}
