@@ -29,7 +29,9 @@ funnel=(funnel events --steps visit,signup,cart,purchase --window 7d --format cs
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; echo "port $1 not open" >&2; exit 1; }
-work_bytes() { { du -sb "$tmp"/work* 2>/dev/null || true; } | awk '{s+=$1} END {printf "%d\n", s}'; }
+# Bytes of the files the executors wrote into their work directories since the marker file was
+# touched (shuffle files stay until the scheduler's clean-up, minutes after the job).
+shuffle_bytes() { find "$tmp" -path "$tmp/work*" -type f -newer "$tmp/marker" -printf '%s\n' 2>/dev/null | awk '{s+=$1} END {printf "%d\n", s}'; }
 
 # time_runs LABEL ENGINE-ARGS... -- COMMAND...: prints one line per run and the median.
 time_runs() {
@@ -38,13 +40,13 @@ time_runs() {
     while [ "$1" != "--" ]; do engine+=("$1"); shift; done; shift
     local times=()
     for i in $(seq "$runs"); do
-        local before; before=$(work_bytes)
+        touch "$tmp/marker"
         local load; load=$(cut -d' ' -f1 /proc/loadavg)
         local start; start=$(date +%s.%N)
         /usr/bin/time -f %M -o "$tmp/rss" "$bin" --quiet --dataset "$dataset" "${engine[@]}" "$@" >/dev/null
         local end; end=$(date +%s.%N)
         local t; t=$(echo "$end - $start" | bc)
-        local shuffle=$(( $(work_bytes) - before ))
+        local shuffle; shuffle=$(shuffle_bytes)
         echo "  $label run $i: ${t}s (load ${load}, client peak RSS $(cat "$tmp/rss") KB, shuffle bytes written ${shuffle})"
         times+=("$t")
     done
