@@ -38,8 +38,8 @@ fn check_reachable(host: &str, port: u16) -> Result<()> {
     let unreachable = |why: String| {
         Error::Cluster(format!(
             "cannot reach the Ballista scheduler at {url}: {why}; start one with `crmlens \
-             scheduler --port {port}` (see `crmlens scheduler --help`), or leave out --engine to \
-             run on this machine"
+             scheduler --port {port}` (see `crmlens scheduler --help`), or leave out --engine and \
+             `[engine] url` to run on this machine"
         ))
     };
     let addrs: Vec<_> = (host.trim_start_matches('[').trim_end_matches(']'), port)

@@ -226,6 +226,21 @@ fn scheduler_and_two_executors_give_the_local_results() {
     assert!(local.len() >= 5, "{local:?}");
     assert_same_members(&local, &remote);
 
+    // `[engine] url` in crmlens.toml instead of --engine: the same answer while the cluster
+    // runs, and once it is stopped an error naming the scheduler, not a local run.
+    let configured = tmp.path().join("configured");
+    std::fs::create_dir_all(&configured).unwrap();
+    std::fs::write(
+        configured.join("crmlens.toml"),
+        format!("[engine]\nurl = \"{url}\"\n"),
+    )
+    .unwrap();
+    let count = "select count(*) as orders, sum(amount) as amount from orders";
+    assert_eq!(
+        csv(&configured, None, &["sql", count]),
+        csv(tmp.path(), None, &["sql", count])
+    );
+
     cluster.check_running();
     let killed = cluster.stop();
     assert!(
@@ -234,6 +249,14 @@ fn scheduler_and_two_executors_give_the_local_results() {
     );
     // Nothing listens any more.
     assert!(TcpStream::connect(url.trim_start_matches("df://")).is_err());
+    let r = run(crmlens(&configured).args(["--dataset", demo().to_str().unwrap(), "sql", count]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("cannot reach the Ballista scheduler at {url}")),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
