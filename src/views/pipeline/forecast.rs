@@ -40,10 +40,14 @@ pub(super) fn probabilities_sql(env: &ViewEnv) -> String {
 }
 
 pub(super) fn forecast_deals_sql(env: &ViewEnv) -> String {
+    // Microseconds since the epoch cast straight to a UTC timestamp: to_timestamp_micros()
+    // takes its result type from the session's time zone, which a Ballista executor's copy of
+    // the function does not have ("returned Timestamp(µs) while Timestamp(µs, UTC) was
+    // promised").
     let as_of = env.as_of_sql();
     let expected = env.local_date(
-        "arrow_cast(to_timestamp_micros(cast((date_part('epoch', t.reached_at) \
-           + p.median_days_to_close * 86400.0) * 1000000.0 as bigint)), \
+        "arrow_cast(cast((date_part('epoch', t.reached_at) \
+           + p.median_days_to_close * 86400.0) * 1000000.0 as bigint), \
            'Timestamp(Microsecond, Some(\"UTC\"))')",
     );
     format!(
