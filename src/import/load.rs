@@ -6,7 +6,6 @@
 //! so that nothing already loaded (in this run or, with `--append`, before) is silently
 //! overwritten. Tables without a key compare whole rows with the rows already in the dataset.
 
-use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -34,9 +33,6 @@ struct Origin {
     file: Option<usize>,
     line: u64,
 }
-
-/// Raw rows read, then normalised, at a time.
-const CHUNK_ROWS: usize = 16_384;
 
 /// A canonical row and the values cleared in it (column, raw value, note), or why the row
 /// cannot be loaded.
@@ -85,7 +81,7 @@ impl<'a> Prepared<'a> {
     /// The canonical row of a raw row, the values cleared in it, or why it cannot be loaded.
     fn row(&self, positions: &[Option<usize>], fields: &[String]) -> NormalizedRow {
         let spec = self.plan.spec;
-        let raw_of = |i: usize| -> Option<Cow<'_, str>> {
+        let raw_of = |i: usize| -> Option<&str> {
             let raw = match positions[i] {
                 Some(p) => fields.get(p).map(String::as_str),
                 None => self
@@ -96,17 +92,16 @@ impl<'a> Prepared<'a> {
                     .map(|(_, v)| v.as_str()),
             }?;
             Some(match &self.values[i] {
-                Some(map) => match map.get(&collapse_ws(raw).to_lowercase()) {
-                    Some(v) => Cow::Borrowed(v.as_str()),
-                    None => Cow::Borrowed(raw),
-                },
-                None => Cow::Borrowed(raw),
+                Some(map) => map
+                    .get(&collapse_ws(raw).to_lowercase())
+                    .map_or(raw, String::as_str),
+                None => raw,
             })
         };
         let country = self
             .country
             .and_then(raw_of)
-            .map(|c| collapse_ws(&c).to_ascii_uppercase());
+            .map(|c| collapse_ws(c).to_ascii_uppercase());
         let mut row = Vec::with_capacity(spec.columns.len());
         let mut cleared = Vec::new();
         let mut problems = Vec::new();
@@ -115,11 +110,11 @@ impl<'a> Prepared<'a> {
                 row.push(Value::Null);
                 continue;
             };
-            match self.norm.value(c, &raw, country.as_deref()) {
+            match self.norm.value(c, raw, country.as_deref()) {
                 Outcome::Ok(v) => row.push(v),
                 Outcome::Cleared(note) => {
                     row.push(Value::Null);
-                    cleared.push((i, raw.into_owned(), note));
+                    cleared.push((i, raw.to_string(), note));
                 }
                 Outcome::Rejected(reason) => {
                     row.push(Value::Null);
@@ -138,20 +133,6 @@ impl<'a> Prepared<'a> {
         } else {
             Err(problems.join("; "))
         }
-    }
-
-    /// [`Prepared::row`] of each raw row (a row the reader found broken keeps its problem).
-    /// One thread: normalising chunks on both cores of the 2-core machine was slower (median
-    /// 7.51 s against 6.79 s for the import benchmark) and took 786 MB instead of 510 MB, the
-    /// extra user time (6.9–7.4 s against 5.7–5.8 s) going to the threads' contention.
-    fn rows(&self, positions: &[Option<usize>], chunk: &[RawRow]) -> Vec<NormalizedRow> {
-        chunk
-            .iter()
-            .map(|raw| match &raw.problem {
-                Some(problem) => Err(problem.clone()),
-                None => self.row(positions, &raw.fields),
-            })
-            .collect()
     }
 
     fn key(&self, row: &[Value]) -> String {
@@ -326,91 +307,82 @@ pub(super) fn load_table(
         let shown = path.display().to_string();
         let bar = run.progress_bar(src.bytes, &shown);
         let mut file_rows = 0u64;
-        let mut chunk: Vec<RawRow> = Vec::with_capacity(CHUNK_ROWS);
-        loop {
-            chunk.clear();
-            let mut offset = 0;
-            while chunk.len() < CHUNK_ROWS
-                && let Some((raw, o)) = src.next_row()
-            {
-                chunk.push(raw);
-                offset = o;
+        while let Some((raw, offset)) = src.next_row() {
+            file_rows += 1;
+            summary.input += 1;
+            if file_rows.is_multiple_of(8192) {
+                bar.set_position(offset);
             }
-            if chunk.is_empty() {
-                break;
+            let mut quarantine_row = |reason: String| {
+                quarantine.push(Quarantined {
+                    source_file: shown.clone(),
+                    line: raw.line,
+                    reason,
+                    raw: raw_json(&src.headers, &raw),
+                });
+            };
+            if let Some(problem) = &raw.problem {
+                quarantine_row(problem.clone());
+                continue;
             }
-            bar.set_position(offset);
-            let normalized = p.rows(&pos, &chunk);
-            for (raw, normalized) in chunk.iter().zip(normalized) {
-                file_rows += 1;
-                summary.input += 1;
-                let mut quarantine_row = |reason: String| {
-                    quarantine.push(Quarantined {
-                        source_file: shown.clone(),
-                        line: raw.line,
-                        reason,
-                        raw: raw_json(&src.headers, raw),
-                    });
-                };
-                let (mut row, cleared) = match normalized {
-                    Ok(r) => r,
-                    Err(reason) => {
-                        quarantine_row(reason);
-                        continue;
-                    }
-                };
-                for &c in &p.customer_refs {
-                    if let Value::Text(id) = &row[c]
-                        && let Some(survivor) = run.remap.get(id)
-                    {
-                        row[c] = Value::Text(survivor.clone());
-                    }
-                }
-                if let Some(reason) = run.orphan(spec, &row) {
+            let (mut row, cleared) = match p.row(&pos, &raw.fields) {
+                Ok(r) => r,
+                Err(reason) => {
                     quarantine_row(reason);
                     continue;
                 }
-                let key = p.key(&row);
-                let hash = row_hash(&row);
-                match seen.get(&key) {
-                    Some((h, _)) if *h == hash => summary.unchanged += 1,
-                    Some((_, origin)) => {
-                        let place = match origin.file {
-                            None => "a row already in the dataset".to_string(),
-                            Some(f) => format!("line {} of {}", origin.line, files[f].display()),
-                        };
-                        quarantine_row(format!(
-                            "same {} as {place}, with other values (the first one is kept)",
-                            spec.key.join(", ")
-                        ));
+            };
+            for &c in &p.customer_refs {
+                if let Value::Text(id) = &row[c]
+                    && let Some(survivor) = run.remap.get(id)
+                {
+                    row[c] = Value::Text(survivor.clone());
+                }
+            }
+            if let Some(reason) = run.orphan(spec, &row) {
+                quarantine_row(reason);
+                continue;
+            }
+            let key = p.key(&row);
+            let hash = row_hash(&row);
+            match seen.get(&key) {
+                Some((h, _)) if *h == hash => summary.unchanged += 1,
+                Some((_, origin)) => {
+                    let place = match origin.file {
+                        None => "a row already in the dataset".to_string(),
+                        Some(f) => format!("line {} of {}", origin.line, files[f].display()),
+                    };
+                    quarantine_row(format!(
+                        "same {} as {place}, with other values (the first one is kept)",
+                        spec.key.join(", ")
+                    ));
+                }
+                None => {
+                    if !p.key.is_empty() {
+                        seen.insert(
+                            key.clone(),
+                            (
+                                hash,
+                                Origin {
+                                    file: Some(file_index),
+                                    line: raw.line,
+                                },
+                            ),
+                        );
                     }
-                    None => {
-                        if !p.key.is_empty() {
-                            seen.insert(
-                                key.clone(),
-                                (
-                                    hash,
-                                    Origin {
-                                        file: Some(file_index),
-                                        line: raw.line,
-                                    },
-                                ),
-                            );
-                        }
-                        keys.insert(key);
-                        for (c, value, note) in cleared {
-                            notes.push(Note {
-                                table: spec.name,
-                                source_file: shown.clone(),
-                                line: raw.line,
-                                column: spec.columns[c].name,
-                                value,
-                                note,
-                            });
-                        }
-                        summary.new += 1;
-                        target.push(spec, row, false)?;
+                    keys.insert(key);
+                    for (c, value, note) in cleared {
+                        notes.push(Note {
+                            table: spec.name,
+                            source_file: shown.clone(),
+                            line: raw.line,
+                            column: spec.columns[c].name,
+                            value,
+                            note,
+                        });
                     }
+                    summary.new += 1;
+                    target.push(spec, row, false)?;
                 }
             }
         }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::dedup::ROLE_ADDRESSES;
+use super::normalize::DateFormats;
 use crate::config::closest;
 use crate::dataset::schema::{TableSpec, tables};
 use crate::{Error, Result};
@@ -130,7 +131,8 @@ pub struct TablePlan {
     pub constants: Vec<(usize, String)>,
     /// Per canonical column index: source value → canonical value.
     pub values: BTreeMap<usize, BTreeMap<String, String>>,
-    pub date_formats: Vec<String>,
+    /// The date formats, read once (the table's, else the defaults', else the built-in ones).
+    pub date_formats: DateFormats,
     pub decimal_separator: Option<char>,
     pub default_country: Option<String>,
 }
@@ -283,7 +285,7 @@ fn table_plan(
         .clone()
         .or_else(|| defaults.date_formats.clone())
         .unwrap_or_else(|| DEFAULT_DATE_FORMATS.iter().map(|s| s.to_string()).collect());
-    super::normalize::DateFormats::new(&date_formats)?;
+    let date_formats = DateFormats::new(&date_formats)?;
     let decimal_separator = match t
         .parsing
         .decimal_separator

@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use mapping::{Mapping, Plan, TablePlan, glob_match};
-use normalize::{DateFormats, Normalizer};
+use normalize::Normalizer;
 use report::{Note, Quarantined, Summary};
 use source::ReadOptions;
 
@@ -65,8 +65,7 @@ pub(crate) struct Run {
 impl Run {
     fn normalizer(&self, plan: &TablePlan) -> Result<Normalizer> {
         Ok(Normalizer {
-            date_formats: DateFormats::new(&plan.date_formats)
-                .map_err(|e| Error::Usage(format!("mapping, [{}]: {e}", plan.spec.name)))?,
+            date_formats: plan.date_formats.clone(),
             decimal_separator: plan.decimal_separator,
             default_country: plan.default_country.as_deref().and_then(|c| c.parse().ok()),
             tz: self

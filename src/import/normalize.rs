@@ -142,7 +142,7 @@ impl Normalizer {
                     self.date_formats.names()
                 )),
             },
-            ColumnKind::Date => match parse_naive(&text, &self.date_formats) {
+            ColumnKind::Date => match self.date_formats.parse(&text) {
                 Some(Parsed::Local(t)) => Outcome::Ok(Value::Date(days(t.date()))),
                 Some(Parsed::Utc(t)) => Outcome::Ok(Value::Date(days(t.date_naive()))),
                 None => reject(format!(
@@ -520,13 +520,9 @@ fn iso_fast(b: &[u8]) -> Option<Parsed> {
     Some(Parsed::Utc(t.and_utc()))
 }
 
-fn parse_naive(s: &str, formats: &DateFormats) -> Option<Parsed> {
-    formats.parse(s)
-}
-
 /// Microseconds since the epoch (UTC) of a local or offset time.
 pub fn parse_timestamp(s: &str, formats: &DateFormats, tz: &Tz) -> Option<i64> {
-    let utc = match parse_naive(s, formats)? {
+    let utc = match formats.parse(s)? {
         Parsed::Utc(t) => t,
         Parsed::Local(t) => match tz.from_local_datetime(&t) {
             LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.to_utc(),
