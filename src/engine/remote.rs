@@ -90,7 +90,7 @@ fn connect(state: SessionState, url: &EngineUrl) -> Result<SessionState> {
         }
         EngineUrl::Standalone => Err(Error::Cluster(
             "--engine standalone is started by the crmlens command line; a library caller \
-             starts one with `crmlens::distributed::standalone::start` and passes the df:// URL \
+             starts one with `crmlens::distributed::server::start_standalone` and passes the df:// URL \
              it returns"
                 .into(),
         )),

@@ -110,9 +110,7 @@ fn clv_udf(function: ClvFunction, model: Arc<ClvModel>, settings: Settings) -> S
             Volatility::Immutable,
         ),
         model,
-        months: settings.months,
-        discount: settings.discount,
-        margin: settings.margin,
+        settings,
         key,
     })
 }
@@ -132,11 +130,7 @@ pub fn encode(udf: &ScalarUDF) -> Option<datafusion::error::Result<Vec<u8>>> {
     let f = udf.inner().downcast_ref::<ClvUdf>()?;
     let wire = Wire {
         model: (*f.model).clone(),
-        settings: Settings {
-            months: f.months,
-            discount: f.discount,
-            margin: f.margin,
-        },
+        settings: f.settings,
     };
     Some(serde_json::to_vec(&wire).map_err(|e| {
         DataFusionError::Internal(format!("{}: cannot encode the model: {e}", f.name()))
@@ -198,9 +192,7 @@ struct ClvUdf {
     function: ClvFunction,
     signature: Signature,
     model: Arc<ClvModel>,
-    months: u32,
-    discount: f64,
-    margin: f64,
+    settings: Settings,
     key: String,
 }
 
@@ -247,9 +239,9 @@ impl ClvUdf {
                     t: v[2],
                     m: v[3],
                 },
-                self.months,
-                self.discount,
-                self.margin,
+                self.settings.months,
+                self.settings.discount,
+                self.settings.margin,
             ),
         };
         match result {

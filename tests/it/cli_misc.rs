@@ -202,23 +202,10 @@ fn a_cluster_engine_needs_the_distributed_feature() {
         "sql",
         "select 1",
     ]));
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("built without the `distributed` feature")
-            && r.stderr
-                .contains("cargo build --release --features distributed"),
-        "{}",
-        r.stderr
-    );
-    let r = run(crmlens(tmp.path()).args(["scheduler"]));
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("`crmlens scheduler`: this crmlens was built without"),
-        "{}",
-        r.stderr
-    );
-    let r = run(crmlens(tmp.path()).args(["--engine", "http://x:1", "sql", "select 1"]));
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("expected df://HOST:PORT"), "{}", r.stderr);
+    r.assert_error(2, "built without the `distributed` feature");
+    r.assert_error(2, "cargo build --release --features distributed");
+    run(crmlens(tmp.path()).args(["scheduler"]))
+        .assert_error(2, "`crmlens scheduler`: this crmlens was built without");
+    run(crmlens(tmp.path()).args(["--engine", "http://x:1", "sql", "select 1"]))
+        .assert_error(2, "expected df://HOST:PORT");
 }

@@ -28,6 +28,14 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Fails unless the command exited with `code` and said `message` on stderr.
+    pub fn assert_error(&self, code: i32, message: &str) {
+        assert_eq!(self.code, code, "{}", self.stderr);
+        assert!(self.stderr.contains(message), "{}", self.stderr);
+    }
+}
+
 pub fn run(cmd: &mut Command) -> Run {
     let out = cmd.output().expect("crmlens runs");
     let run = Run {

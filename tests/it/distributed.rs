@@ -53,9 +53,13 @@ pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
             out.push(columns.iter().map(|f| f(i)).collect::<Vec<Cell>>());
         }
     }
-    // Sort by the text of each row, floats to 6 significant digits: close enough to put equal
-    // rows side by side, and rows are compared exactly (floats within a tolerance) after.
-    out.sort_by_cached_key(|r| {
+    sorted(out)
+}
+
+/// Rows sorted by the text of each row, floats to 6 significant digits: close enough to put
+/// equal rows side by side; rows are compared exactly (floats within a tolerance) after.
+pub fn sorted(mut rows: Vec<Vec<Cell>>) -> Vec<Vec<Cell>> {
+    rows.sort_by_cached_key(|r| {
         r.iter()
             .map(|c| match c {
                 Cell::Null => "\u{0}".to_string(),
@@ -64,18 +68,23 @@ pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
             })
             .collect::<Vec<_>>()
     });
-    out
+    rows
 }
 
 /// Fails naming the first row and column that differ; floats may differ by 1e-9 relative.
 pub fn assert_same(what: &str, local: &[Vec<Cell>], remote: &[Vec<Cell>]) {
+    assert_same_within(what, local, remote, 1e-9);
+}
+
+/// [`assert_same`] with floats within `tolerance` (relative).
+pub fn assert_same_within(what: &str, local: &[Vec<Cell>], remote: &[Vec<Cell>], tolerance: f64) {
     assert_eq!(local.len(), remote.len(), "{what}: row counts differ");
     for (i, (l, r)) in local.iter().zip(remote).enumerate() {
         assert_eq!(l.len(), r.len(), "{what}: row {i} widths differ");
         for (j, (a, b)) in l.iter().zip(r).enumerate() {
             let same = match (a, b) {
                 (Cell::Float(x), Cell::Float(y)) => {
-                    x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+                    x == y || (x - y).abs() <= tolerance * x.abs().max(y.abs()).max(1.0)
                 }
                 _ => a == b,
             };
