@@ -60,6 +60,20 @@ pub enum Error {
     /// A feature that is planned but not built yet (exit code 2).
     #[error("not yet supported: {0}")]
     NotSupported(String),
+
+    /// crmlens itself failed: a state that should not happen, a value it wrote and cannot
+    /// serialise (exit code 3: not the user's query, not the data).
+    #[error("internal error: {0}")]
+    Internal(String),
+
+    /// Another error, with what was being done when it happened (a query file, a segment);
+    /// the exit code is the inner error's.
+    #[error("{context}: {source}")]
+    In {
+        context: String,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {
@@ -79,6 +93,14 @@ impl Error {
         }
     }
 
+    /// This error with what was being done when it happened, keeping its kind and exit code.
+    pub fn context(self, context: impl Into<String>) -> Self {
+        Error::In {
+            context: context.into(),
+            source: Box::new(self),
+        }
+    }
+
     /// The exit code of the CLI contract: 1 data or definition wrong, 2 usage, 3 internal or I/O.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -87,7 +109,8 @@ impl Error {
             }
             Error::Dataset { .. } | Error::Query(_) => 1,
             Error::Parquet(_) => 1,
-            Error::Io { .. } | Error::Report(_) => 3,
+            Error::Io { .. } | Error::Report(_) | Error::Internal(_) => 3,
+            Error::In { source, .. } => source.exit_code(),
             Error::Arrow(e) => arrow_exit_code(e),
             Error::DataFusion(e) => datafusion_exit_code(e),
         }
@@ -129,7 +152,7 @@ impl From<DataFusionError> for Error {
     /// Ballista reports that as an internal error with the codec's message inside.
     fn from(e: DataFusionError) -> Self {
         #[cfg(feature = "distributed")]
-        if let Some(message) = crate::distributed::codec::unsendable_table(&e.to_string()) {
+        if let Some(message) = unsendable_table(&e.to_string()) {
             return Error::Cluster(message);
         }
         Error::DataFusion(e)
@@ -143,4 +166,19 @@ impl From<Error> for DataFusionError {
             other => DataFusionError::External(Box::new(other)),
         }
     }
+}
+
+/// What the logical codec says of a table it cannot send, after the table's name.
+#[cfg(feature = "distributed")]
+pub const UNSENDABLE: &str = "cannot be sent to a Ballista cluster: only the dataset's Parquet \
+     tables, files registered with CREATE EXTERNAL TABLE, views and in-memory tables can";
+
+/// The codec's message about a table it could not send, found in the text of an error
+/// (Ballista wraps it, as text, in an internal error about serialising the plan: there is no
+/// typed error to match).
+#[cfg(feature = "distributed")]
+pub fn unsendable_table(error: &str) -> Option<String> {
+    let end = error.find(UNSENDABLE)? + UNSENDABLE.len();
+    let start = error[..end].rfind("table `")?;
+    Some(error[start..end].to_string())
 }

@@ -14,6 +14,7 @@
 
 pub mod analytics;
 pub mod cli;
+pub mod columns;
 pub mod config;
 pub mod dataset;
 #[cfg(feature = "distributed")]
@@ -22,12 +23,15 @@ pub mod engine;
 pub mod error;
 pub mod functions;
 pub mod generate;
+pub mod hint;
 pub mod import;
+pub mod nightly;
 pub mod output;
 #[cfg(feature = "polars")]
 pub mod polars;
 pub mod report;
 pub mod segments;
+pub mod validate;
 pub mod views;
 
 pub use error::{Error, Result};

@@ -37,7 +37,7 @@ use crate::engine::Engine;
 use crate::{Error, Result};
 
 fn polars_error(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Query(format!("polars interop: {what}: {e}"))
+    Error::Internal(format!("polars interop: {what}: {e}"))
 }
 
 /// One Arrow array → one polars array, through the C data interface.

@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 
 use super::GlobalArgs;
+use crate::config::engine_url::{DEFAULT_SCHEDULER_PORT, EngineUrl};
 use crate::config::parse_size;
 use crate::distributed::server::{
     ExecutorOptions, SchedulerOptions, run_executor, run_scheduler, start_standalone,
 };
-use crate::engine::{EngineUrl, remote::DEFAULT_SCHEDULER_PORT};
 use crate::{Error, Result};
 
 /// Start a Ballista scheduler that knows crmlens's SQL functions.
@@ -107,15 +107,12 @@ pub async fn scheduler(global: &GlobalArgs, args: SchedulerArgs) -> Result<u8> {
 
 pub async fn executor(global: &GlobalArgs, args: ExecutorArgs) -> Result<u8> {
     refuse_engine(global, "executor")?;
-    let (host, port) = match format!("df://{}", args.scheduler).parse::<EngineUrl>() {
-        Ok(EngineUrl::Cluster { host, port }) => (host, port),
-        _ => {
-            return Err(Error::Usage(format!(
-                "--scheduler {}: expected HOST:PORT, e.g. localhost:50050",
-                args.scheduler
-            )));
-        }
-    };
+    let (host, port) = EngineUrl::scheduler_address(&args.scheduler).ok_or_else(|| {
+        Error::Usage(format!(
+            "--scheduler {}: expected HOST:PORT, e.g. localhost:50050",
+            args.scheduler
+        ))
+    })?;
     let memory_limit = args
         .memory_limit
         .as_deref()
@@ -151,7 +148,7 @@ pub async fn executor(global: &GlobalArgs, args: ExecutorArgs) -> Result<u8> {
 pub async fn start_standalone_if_asked(global: &mut GlobalArgs) -> Result<()> {
     let asked = match &global.engine {
         Some(url) => url == "standalone",
-        None => global.config()?.engine.url.as_deref() == Some("standalone"),
+        None => global.config()?.engine.url == Some(EngineUrl::Standalone),
     };
     if asked {
         let cores = std::thread::available_parallelism()

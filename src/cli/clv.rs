@@ -12,10 +12,11 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::GlobalArgs;
 use crate::analytics::clv::model::{ClvModel, ModelKind, TimeUnit};
+use crate::columns::{numbers, texts};
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::functions::clv::load_model;
 use crate::output::{write_batches, write_dataframe, write_json_object};
-use crate::views::clv::{load_model, numbers, register_functions, summaries, texts};
 use crate::{Error, Result};
 
 /// Fit, apply and check the CLV models (BG/NBD or Pareto/NBD with Gamma-Gamma spend)
@@ -106,7 +107,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
 }
 
 async fn fit_model(engine: &Engine, args: &ModelArgs) -> Result<ClvModel> {
-    crate::views::clv::fit(engine, args.model, args.time_unit).await
+    engine.fit_model(args.model, args.time_unit).await
 }
 
 async fn fit(global: &GlobalArgs, config: &Config, args: FitArgs) -> Result<u8> {
@@ -121,12 +122,12 @@ async fn fit(global: &GlobalArgs, config: &Config, args: FitArgs) -> Result<u8> 
 }
 
 async fn predict(global: &GlobalArgs, config: &Config, args: PredictArgs) -> Result<u8> {
-    let engine = Engine::open(config).await?;
+    let mut engine = Engine::open(config).await?;
     let model = match args.model_file.as_ref().or(config.clv.model_file.as_ref()) {
         Some(path) => load_model(path)?,
         None => fit_model(&engine, &args.model).await?,
     };
-    register_functions(engine.context(), model, config);
+    engine.use_model(model).await?;
     let horizon = args.horizon_days.unwrap_or(config.clv.horizon_days);
     let sql = format!(
         "select customer_id, frequency, recency, t, monetary, \
@@ -155,7 +156,7 @@ async fn evaluate(global: &GlobalArgs, config: &Config, args: EvaluateArgs) -> R
     calibration.as_of = Some(cal_end);
     let cal = Engine::open(&calibration).await?;
     let model = fit_model(&cal, &args.model).await?;
-    let (ids, data) = summaries(&cal).await?;
+    let (ids, data) = cal.clv_summaries().await?;
     log::info!(
         "calibration to {cal_end}: {} customers; params {}",
         data.len(),
@@ -169,11 +170,9 @@ async fn evaluate(global: &GlobalArgs, config: &Config, args: EvaluateArgs) -> R
          where purchase_date > DATE '{cal_end}' group by customer_id"
     );
     let mut actual: HashMap<String, f64> = HashMap::new();
-    for b in full.query(&sql).await? {
-        let (id, n) = (texts(&b, 0)?, numbers(&b, 1)?);
-        for r in 0..b.num_rows() {
-            actual.insert(id.value(r).to_string(), n.value(r));
-        }
+    let batches = full.query(&sql).await?;
+    for (id, n) in texts(&batches, 0)?.into_iter().zip(numbers(&batches, 1)?) {
+        actual.insert(id.unwrap_or_default(), n.unwrap_or_default());
     }
     let horizon = (end - cal_end).num_days() as f64;
     // Buckets 0..=6 and 7+, then all.

@@ -2,11 +2,11 @@
 //! and definitions in `views::event_funnel`): the step table, or the time-to-convert
 //! histogram, conversion by entry week or month, or a breakdown by a property.
 
-use chrono::NaiveDate;
-
 use super::GlobalArgs;
-use crate::config::{closest, parse_duration};
+use super::range::Days;
+use crate::config::parse_duration;
 use crate::engine::Engine;
+use crate::hint::closest;
 use crate::output::write_dataframe;
 use crate::views::event_funnel::{Funnel, Property};
 use crate::{Error, Result};
@@ -34,6 +34,7 @@ properties JSON (utm_source, device, …; event.NAME to force). Without --steps 
 the configured one ([event_funnel] steps, window, mode: the view event_funnel). In SQL:
   select window_funnel(interval '7 days', occurred_at, event = 'visit', event = 'cart')
   from events group by customer_id")]
+#[command(mut_arg("from", |a| a.help("First entry day (YYYY-MM-DD)")), mut_arg("to", |a| a.help("Last entry day (YYYY-MM-DD)")))]
 pub struct Args {
     /// Event names of the steps, in order, comma-separated (1 to 32) [default: event_funnel.steps]
     #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
@@ -59,12 +60,8 @@ pub struct Args {
     /// Time-to-convert histogram (entry to last step) instead of the step table
     #[arg(long)]
     histogram: bool,
-    /// First entry day (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    from: Option<NaiveDate>,
-    /// Last entry day (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    period: Days,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 100, value_name = "N")]
     max_rows: usize,
@@ -107,11 +104,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
             )));
         }
     }
-    if let (Some(f), Some(t)) = (args.from, args.to)
-        && f > t
-    {
-        return Err(Error::Usage(format!("--from {f} is after --to {t}")));
-    }
+    args.period.check()?;
     if args.top == 0 {
         return Err(Error::Usage("--top: expected at least 1".into()));
     }
@@ -120,8 +113,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         window_seconds,
         modes,
         exclude: args.exclude.iter().map(|s| s.trim().to_string()).collect(),
-        from: args.from,
-        to: args.to,
+        from: args.period.from,
+        to: args.period.to,
     };
     let output = global.output(args.max_rows);
     let engine = Engine::open(&config).await?;

@@ -3,11 +3,11 @@
 //! (`per_hundred_conversion`), optionally broken down and limited to a range of deal creation
 //! dates. Definitions in `views::pipeline`.
 
-use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int64Type;
 
 use super::GlobalArgs;
+use super::range::Days;
 use crate::engine::Engine;
 use crate::output::{Format, OutputOptions, write_dataframe, write_stdout};
 use crate::views::pipeline::{
@@ -37,17 +37,14 @@ printed one after the other; any other format prints one table (the funnel unles
 --summary or --per-hundred), so CSV, JSON and Parquet stay one table each.
 The same figures are the views pipeline_funnel, pipeline_summary and per_hundred_conversion of
 `crmlens sql` (also pipeline_deals and pipeline_deal_stages, one row per deal / deal × stage).")]
+#[command(mut_arg("from", |a| a.help("First deal creation date included, YYYY-MM-DD")), mut_arg("to", |a| a.help("Last deal creation date included, YYYY-MM-DD")))]
 pub struct Args {
     /// Break every figure down by this attribute of the deal (region and segment are the
     /// customer's; month is the deal's creation month)
     #[arg(long, value_enum, value_name = "DIM")]
     by: Option<By>,
-    /// First deal creation date included, YYYY-MM-DD
-    #[arg(long, value_name = "DATE")]
-    from: Option<NaiveDate>,
-    /// Last deal creation date included, YYYY-MM-DD
-    #[arg(long, value_name = "DATE")]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    period: Days,
     /// Print win rate, sales cycle and the deals left out of the funnel instead of the funnel
     #[arg(long, conflicts_with = "per_hundred")]
     summary: bool,
@@ -115,25 +112,9 @@ impl By {
 }
 
 /// ` COLUMN between …` conditions for the optional first and last date, or "".
-fn date_range(column: &str, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<String> {
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return Err(Error::Usage(format!("--from {f} is after --to {t}")));
-    }
-    let mut conditions = Vec::new();
-    if let Some(f) = from {
-        conditions.push(format!("{column} >= DATE '{}'", f.format("%Y-%m-%d")));
-    }
-    if let Some(t) = to {
-        conditions.push(format!("{column} <= DATE '{}'", t.format("%Y-%m-%d")));
-    }
-    Ok(conditions.join(" and "))
-}
-
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
-    let deal_filter = date_range("created_date", args.from, args.to)?;
-    let contact_filter = date_range("contact_date", args.from, args.to)?;
+    let deal_filter = args.period.conditions("created_date")?.join(" and ");
+    let contact_filter = args.period.conditions("contact_date")?.join(" and ");
     let contact_by = match args.by {
         Some(b) if args.per_hundred && b.contact().is_none() => {
             return Err(Error::Usage(format!(
@@ -245,21 +226,4 @@ async fn warn_left_out(engine: &Engine, deal_filter: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn date_range_is_inclusive_and_checked() {
-        let a = NaiveDate::from_ymd_opt(2025, 1, 1);
-        let b = NaiveDate::from_ymd_opt(2025, 3, 31);
-        assert_eq!(
-            date_range("d", a, b).unwrap(),
-            "d >= DATE '2025-01-01' and d <= DATE '2025-03-31'"
-        );
-        assert_eq!(date_range("d", None, None).unwrap(), "");
-        assert!(matches!(date_range("d", b, a), Err(Error::Usage(_))));
-    }
 }

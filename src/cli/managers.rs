@@ -2,17 +2,17 @@
 //! --from/--to) and `crmlens plan` (the view `plan_actual` aggregated by month, manager,
 //! department or product category).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 
 use super::GlobalArgs;
-use super::retention::parse_month;
-use crate::config::closest;
+use super::range::{Days, Months};
 use crate::engine::Engine;
+use crate::hint::closest;
 use crate::output::write_dataframe;
-use crate::views::managers::{Period, items_known, kpis_sql, unassigned_sql};
+use crate::views::managers::{Period, items_known, kpis_sql, plan_rollup_sql, unassigned_sql};
 use crate::views::{ViewEnv, sql_string};
 use crate::{Error, Result};
 
@@ -35,13 +35,10 @@ response: median minutes from a deal's creation to the first call, meeting or e-
 it, the share of created deals answered within the SLA, and deals never answered.
 Configure in crmlens.toml: [managers] response_sla_minutes (30), working_days, holidays.
 The default period is the view manager_kpis of `crmlens sql`.")]
+#[command(mut_arg("from", |a| a.help("First day of the period, YYYY-MM-DD [default: 29 days before --to]")), mut_arg("to", |a| a.help("Last day of the period, YYYY-MM-DD [default: as_of]")))]
 pub struct ManagersArgs {
-    /// First day of the period, YYYY-MM-DD [default: 29 days before --to]
-    #[arg(long, value_name = "DATE")]
-    from: Option<NaiveDate>,
-    /// Last day of the period, YYYY-MM-DD [default: as_of]
-    #[arg(long, value_name = "DATE")]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    period: Days,
     /// Only this manager (manager_id)
     #[arg(long, value_name = "ID")]
     manager: Option<String>,
@@ -57,17 +54,13 @@ pub struct ManagersArgs {
 const KPI_TABLES: &[&str] = &["managers", "activities", "deals"];
 
 pub async fn managers(global: &GlobalArgs, args: ManagersArgs) -> Result<u8> {
-    if let (Some(f), Some(t)) = (args.from, args.to)
-        && f > t
-    {
-        return Err(Error::Usage(format!("--from {f} is after --to {t}")));
-    }
+    args.period.check()?;
     let config = global.config()?;
     let output = global.output(args.max_rows);
     let engine = Engine::open(&config).await?;
     engine.require("manager KPIs", KPI_TABLES)?;
     let as_of = engine.as_of().await?;
-    let period = Period::new(args.from, args.to, as_of)?;
+    let period = Period::new(args.period.from, args.period.to, as_of)?;
     let env = engine.view_env(as_of).await?;
     let mut conditions = Vec::new();
     if let Some(id) = &args.manager {
@@ -172,6 +165,7 @@ category. Per group: plan_rows, target = Σ target, actual = Σ actual of those 
 attainment_pct = 100 × Σ actual ÷ Σ target (NULL when Σ target is 0), unplanned_actual =
 sales no plan row covers, total_actual = actual + unplanned_actual. Months run up to the
 month of as_of (measured up to as_of). The rows are the view plan_actual of `crmlens sql`.")]
+#[command(mut_arg("from", |a| a.help("First month, YYYY-MM (or any date in it) [default: the first planned month]")), mut_arg("to", |a| a.help("Last month, YYYY-MM (or any date in it) [default: the month of as_of]")))]
 pub struct PlanArgs {
     /// Group by these dimensions, comma-separated
     #[arg(
@@ -182,12 +176,8 @@ pub struct PlanArgs {
         value_name = "DIM"
     )]
     by: Vec<PlanDim>,
-    /// First month, YYYY-MM (or any date in it) [default: the first planned month]
-    #[arg(long, value_name = "MONTH", value_parser = parse_month)]
-    from: Option<NaiveDate>,
-    /// Last month, YYYY-MM (or any date in it) [default: the month of as_of]
-    #[arg(long, value_name = "MONTH", value_parser = parse_month)]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    period: Months,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     max_rows: usize,
@@ -219,15 +209,7 @@ impl PlanDim {
 }
 
 pub async fn plan(global: &GlobalArgs, args: PlanArgs) -> Result<u8> {
-    if let (Some(f), Some(t)) = (args.from, args.to)
-        && f > t
-    {
-        return Err(Error::Usage(format!(
-            "--from {} is after --to {}",
-            f.format("%Y-%m"),
-            t.format("%Y-%m")
-        )));
-    }
+    args.period.check()?;
     let mut dims: Vec<&str> = Vec::new();
     for d in &args.by {
         if !dims.contains(&d.column()) {
@@ -240,7 +222,7 @@ pub async fn plan(global: &GlobalArgs, args: PlanArgs) -> Result<u8> {
     engine.require("plan vs actual", &["plans", "managers"])?;
     let as_of = engine.as_of().await?;
     let last = as_of.with_day(1).unwrap_or(as_of);
-    let to = args.to.unwrap_or(last);
+    let to = args.period.to.unwrap_or(last);
     if to > last {
         return Err(Error::Usage(format!(
             "--to {} is after the month of as_of ({}): there are no actuals yet \
@@ -257,29 +239,7 @@ pub async fn plan(global: &GlobalArgs, args: PlanArgs) -> Result<u8> {
              are measured from orders.amount"
         );
     }
-    let mut conditions = vec![format!("month <= DATE '{}'", to.format("%Y-%m-%d"))];
-    if let Some(f) = args.from {
-        conditions.push(format!("month >= DATE '{}'", f.format("%Y-%m-%d")));
-    }
-    let columns = dims.join(", ");
-    let sql = format!(
-        "select {columns}, \
-           count(*) filter (where planned) as plan_rows, \
-           coalesce(sum(target) filter (where planned), 0.0) as target, \
-           case when count(*) filter (where planned) = 0 then 0.0 \
-             else sum(actual) filter (where planned) end as actual, \
-           100.0 * sum(actual) filter (where planned) \
-             / nullif(sum(target) filter (where planned), 0.0) as attainment_pct, \
-           coalesce(sum(actual) filter (where not planned), 0.0) as unplanned_actual, \
-           coalesce(sum(actual), 0.0) as total_actual \
-         from plan_actual where {} \
-         group by {columns} order by {}",
-        conditions.join(" and "),
-        dims.iter()
-            .map(|d| format!("{d} nulls last"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let sql = plan_rollup_sql(&dims, args.period.from, to);
     let rows = write_dataframe(engine.sql(&sql).await?, &output).await?;
     if let Some(path) = &output.output {
         log::info!("wrote {rows} rows to {}", path.display());

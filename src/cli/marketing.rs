@@ -1,9 +1,8 @@
 //! `crmlens campaigns` and `crmlens sources`: campaign and lead-source effectiveness (views
 //! `campaign_effectiveness` and `source_effectiveness`; definitions in `views::marketing`).
 
-use chrono::NaiveDate;
-
 use super::GlobalArgs;
+use super::range::Days;
 use crate::engine::Engine;
 use crate::output::write_dataframe;
 use crate::views::sql_string;
@@ -31,6 +30,7 @@ Without a control group uplift, incremental revenue and ROI are empty (has_contr
 window_complete is false while some member's window is still open at as_of. Defaults in
 crmlens.toml: [campaigns] attribution_days = 30, margin = 1.0. The same figures are the view
 campaign_effectiveness of `crmlens sql`.")]
+#[command(mut_arg("from", |a| a.help("Campaigns started on or after this date (YYYY-MM-DD)")), mut_arg("to", |a| a.help("Campaigns started on or before this date (YYYY-MM-DD)")))]
 pub struct CampaignsArgs {
     /// Only this campaign
     #[arg(long, value_name = "ID")]
@@ -38,12 +38,8 @@ pub struct CampaignsArgs {
     /// Only campaigns of this channel (email, sms, ads, …)
     #[arg(long, value_name = "CHANNEL")]
     channel: Option<String>,
-    /// Campaigns started on or after this date (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    from: Option<NaiveDate>,
-    /// Campaigns started on or before this date (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    period: Days,
     /// Attribution window in days [default: campaigns.attribution_days, 30]
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     attribution_days: Option<u32>,
@@ -75,7 +71,7 @@ pub async fn campaigns(global: &GlobalArgs, args: CampaignsArgs) -> Result<u8> {
     if let Some(c) = &args.channel {
         conditions.push(format!("channel = {}", sql_string(c)));
     }
-    conditions.extend(date_range("start_date", args.from, args.to)?);
+    conditions.extend(args.period.conditions("start_date")?);
     let sql = format!(
         "select * from campaign_effectiveness{} order by started_at nulls last, campaign_id",
         where_clause(&conditions)
@@ -137,22 +133,6 @@ pub async fn sources(global: &GlobalArgs, args: SourcesArgs) -> Result<u8> {
 }
 
 /// SQL conditions `column` (a DATE) between the optional first and last day.
-fn date_range(column: &str, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Vec<String>> {
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return Err(Error::Usage(format!("--from {f} is after --to {t}")));
-    }
-    let mut out = Vec::new();
-    if let Some(f) = from {
-        out.push(format!("{column} >= DATE '{f}'"));
-    }
-    if let Some(t) = to {
-        out.push(format!("{column} <= DATE '{t}'"));
-    }
-    Ok(out)
-}
-
 fn where_clause(conditions: &[String]) -> String {
     if conditions.is_empty() {
         String::new()

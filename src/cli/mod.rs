@@ -14,6 +14,7 @@ mod import;
 mod logging;
 mod managers;
 mod marketing;
+mod range;
 mod report;
 mod retention;
 mod run;
@@ -31,7 +32,8 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, closest};
+use crate::config::Config;
+use crate::hint::closest;
 use crate::output::{Format, OutputOptions};
 use crate::{Error, Result};
 
@@ -162,9 +164,10 @@ impl GlobalArgs {
             config.scope = Some(scope.parse()?);
         }
         if let Some(url) = &self.engine {
-            url.parse::<crate::engine::EngineUrl>()
-                .map_err(|e| Error::Usage(format!("--engine {e}")))?;
-            config.engine.url = Some(url.clone());
+            config.engine.url = Some(
+                url.parse()
+                    .map_err(|e| Error::Usage(format!("--engine {e}")))?,
+            );
         }
         Ok(config)
     }
@@ -290,29 +293,10 @@ fn unknown_command(words: &[String]) -> Error {
             "`crmlens {name}` ({what}) is not built yet in this version"
         ));
     }
-    let known = [
-        "generate",
-        "schema",
-        "validate",
-        "sql",
-        "run",
-        "features",
-        "rfm",
-        "abc-xyz",
-        "churn",
-        "cohorts",
-        "clv",
-        "funnel",
-        "managers",
-        "plan",
-        "forecast",
-        "campaigns",
-        "sources",
-        "service",
-        "segment",
-        "report",
-        "import",
-    ];
+    // The commands this build has, as clap knows them (so a new command is suggested without
+    // a second list to keep in step).
+    let command = <Cli as clap::CommandFactory>::command();
+    let known: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
     let all = known.iter().copied().chain(PLANNED.iter().map(|(n, _)| *n));
     match closest(name, all) {
         Some(best) => Error::Usage(format!(

@@ -6,7 +6,8 @@ use super::GlobalArgs;
 use crate::output::{Format, write_json_object, write_stdout};
 use crate::report::render::{Meta, write};
 use crate::report::run::{needs_model, run as run_report};
-use crate::report::template::{DEFAULT_DIR, load, load_dir};
+use crate::report::template::DEFAULT_DIR;
+use crate::report::{load, load_dir};
 use crate::{Error, Result};
 
 #[derive(Debug, clap::Subcommand)]
@@ -106,7 +107,7 @@ async fn render(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
             })
             .unwrap_or_default();
         names.sort();
-        let hint = crate::config::closest(&args.name, names.iter().map(String::as_str))
+        let hint = crate::hint::closest(&args.name, names.iter().map(String::as_str))
             .map(|c| format!(", did you mean `{c}`?"))
             .unwrap_or_default();
         return Err(Error::Usage(format!(
@@ -118,15 +119,11 @@ async fn render(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
     }
     let template = load(&path)?;
     let config = global.config()?;
-    let (engine, _) = crate::views::clv::open_with_model(&config, needs_model(&template)).await?;
+    let (engine, _) =
+        crate::engine::Engine::open_with_model(&config, needs_model(&template)).await?;
     let data = run_report(&engine, &template, &args.segments).await?;
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
-    let meta = Meta {
-        as_of: engine.as_of().await?,
-        dataset: engine.dataset().root.clone(),
-        currency: config.currency.clone(),
-        scope: config.scope.as_ref().map(|s| s.to_string()),
-    };
+    let meta = Meta::of(&engine).await?;
     let written = write(&template, &data, &meta, &args.out)?;
     for (s, k) in data
         .sections

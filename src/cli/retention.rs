@@ -1,15 +1,15 @@
 //! `crmlens churn` and `crmlens cohorts`: the views `churn_monthly` and `cohort_retention`
 //! (definitions in `views::retention`), the cohorts also pivoted to a cohort × month matrix.
 
-use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::datasource::MemTable;
 
 use super::GlobalArgs;
+use super::range::Months;
+use crate::Result;
 use crate::engine::Engine;
 use crate::output::write_dataframe;
-use crate::{Error, Result};
 
 /// Monthly churn series (view `churn_monthly`)
 #[derive(Debug, clap::Args)]
@@ -26,19 +26,15 @@ active_at_start. active_at_end = active_at_start − churned + new + reactivated
 Configure the window in crmlens.toml ([churn] inactive_days, default 180). The same figures
 are the view churn_monthly of `crmlens sql`.")]
 pub struct ChurnArgs {
-    /// First month shown, YYYY-MM (or any date in it)
-    #[arg(long, value_name = "MONTH", value_parser = parse_month)]
-    from: Option<NaiveDate>,
-    /// Last month shown, YYYY-MM (or any date in it)
-    #[arg(long, value_name = "MONTH", value_parser = parse_month)]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    period: Months,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     max_rows: usize,
 }
 
 pub async fn churn(global: &GlobalArgs, args: ChurnArgs) -> Result<u8> {
-    let filter = month_filter("month", args.from, args.to)?;
+    let filter = args.period.filter("month")?;
     let sql = format!("select * from churn_monthly{filter} order by month");
     super::show_sql(global, &sql, args.max_rows).await
 }
@@ -57,6 +53,7 @@ cohort with a purchase in month cohort + k (customers), or the cohort's revenue 
 ÷ its revenue in month 0 (revenue). Every cell up to the month of as_of is present, empty
 ones as 0. `retained` counts the members still active (churn window) at that month's end.
 The same figures are the view cohort_retention of `crmlens sql`.")]
+#[command(mut_arg("from", |a| a.help("First cohort shown, YYYY-MM (or any date in it)")), mut_arg("to", |a| a.help("Last cohort shown, YYYY-MM (or any date in it)")))]
 pub struct CohortsArgs {
     /// The measure: customers (retention) or revenue (revenue retention); in the long table it
     /// keeps only that measure's columns [default: all columns, customers in the matrix]
@@ -68,12 +65,8 @@ pub struct CohortsArgs {
     /// Matrix cells as counts of customers or revenue amounts instead of shares
     #[arg(long, requires = "matrix")]
     absolute: bool,
-    /// First cohort shown, YYYY-MM (or any date in it)
-    #[arg(long, value_name = "MONTH", value_parser = parse_month)]
-    from: Option<NaiveDate>,
-    /// Last cohort shown, YYYY-MM (or any date in it)
-    #[arg(long, value_name = "MONTH", value_parser = parse_month)]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    period: Months,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     max_rows: usize,
@@ -89,7 +82,7 @@ enum Metric {
 }
 
 pub async fn cohorts(global: &GlobalArgs, args: CohortsArgs) -> Result<u8> {
-    let filter = month_filter("cohort", args.from, args.to)?;
+    let filter = args.period.filter("cohort")?;
     let config = global.config()?;
     let output = global.output(args.max_rows);
     let engine = Engine::open(&config).await?;
@@ -170,70 +163,4 @@ async fn matrix(
              order by cohort"
         ))
         .await?)
-}
-
-/// A month given as `YYYY-MM` or as any date `YYYY-MM-DD` in it: its first day.
-pub(super) fn parse_month(s: &str) -> std::result::Result<NaiveDate, String> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d"))
-        .map(|d| d.with_day(1).unwrap_or(d))
-        .map_err(|_| format!("{s:?} is not a month YYYY-MM (or a date YYYY-MM-DD)"))
-}
-
-/// ` where COLUMN between …` for the optional first and last month.
-pub(super) fn month_filter(
-    column: &str,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> Result<String> {
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return Err(Error::Usage(format!(
-            "--from {} is after --to {}",
-            f.format("%Y-%m"),
-            t.format("%Y-%m")
-        )));
-    }
-    let mut conditions = Vec::new();
-    if let Some(f) = from {
-        conditions.push(format!("{column} >= DATE '{}'", f.format("%Y-%m-%d")));
-    }
-    if let Some(t) = to {
-        conditions.push(format!("{column} <= DATE '{}'", t.format("%Y-%m-%d")));
-    }
-    Ok(if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" where {}", conditions.join(" and "))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months_parse_to_their_first_day() {
-        let jan = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-        assert_eq!(parse_month("2025-01"), Ok(jan));
-        assert_eq!(parse_month("2025-01-17"), Ok(jan));
-        assert!(parse_month("2025-13").is_err());
-        assert!(parse_month("January").is_err());
-    }
-
-    #[test]
-    fn from_after_to_is_a_usage_error() {
-        let a = parse_month("2025-03").unwrap();
-        let b = parse_month("2025-01").unwrap();
-        assert!(matches!(
-            month_filter("month", Some(a), Some(b)),
-            Err(Error::Usage(_))
-        ));
-        assert_eq!(
-            month_filter("month", Some(b), Some(a)).unwrap(),
-            " where month >= DATE '2025-01-01' and month <= DATE '2025-03-01'"
-        );
-    }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::GlobalArgs;
 use crate::engine::Engine;
+use crate::output::text::{Align, TextTable};
 use crate::output::{Format, OutputOptions, write_batches, write_json_object, write_stdout};
 use crate::segments::definition::{Body, DEFAULT_DIR, Problem};
 use crate::segments::export::{self, ExportSpec, Group, MaskMode};
@@ -491,23 +492,39 @@ fn show(global: &GlobalArgs, args: ShowArgs) -> Result<u8> {
         t.push_str(&format!("no snapshots in {}\n", store.dir.display()));
     } else {
         t.push_str(&format!("snapshots in {}:\n", store.dir.display()));
-        t.push_str("  as_of        members   entered    exited   control  definition\n");
+        let mut table = TextTable::new(&[
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Left,
+        ])
+        .header(&[
+            "as_of",
+            "members",
+            "entered",
+            "exited",
+            "control",
+            "definition",
+        ]);
         let current = &shown.definition_hash;
         for s in &shown.snapshots {
-            t.push_str(&format!(
-                "  {}  {:>8}  {:>8}  {:>8}  {:>8}  {}\n",
-                s.as_of,
-                s.members,
-                s.entered,
-                s.exited,
-                s.control,
+            table.row(vec![
+                s.as_of.to_string(),
+                s.members.to_string(),
+                s.entered.to_string(),
+                s.exited.to_string(),
+                s.control.to_string(),
                 if &s.definition_hash == current {
                     "current"
                 } else {
                     "changed since"
                 }
-            ));
+                .into(),
+            ]);
         }
+        t.push_str(&table.render());
     }
     write_stdout(t.as_bytes())?;
     Ok(0)

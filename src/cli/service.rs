@@ -1,10 +1,8 @@
 //! `crmlens service`: support tickets by kind and month, and the satisfaction survey (views
 //! `service_tickets`, `survey_scores`, `survey_summary`; definitions in `views::service`).
 
-use chrono::NaiveDate;
-
 use super::GlobalArgs;
-use super::retention::{month_filter, parse_month};
+use super::range::Months;
 use crate::views::service::{survey_scores_sql, survey_summary_sql, ticket_summary_sql};
 use crate::{Error, Result};
 
@@ -23,16 +21,13 @@ scale (5 Excellent, 4 Very good, 3 Good, 2 Acceptable, 1 Weak), anonymous answer
 customer) included; scores off the scale are counted in the summary's out_of_scale and left
 out of the distribution and the mean. The same figures are the views service_tickets,
 survey_scores and survey_summary of `crmlens sql`.")]
+#[command(mut_arg("from", |a| a.help("First month, YYYY-MM (tickets by opening month, answers by date)")), mut_arg("to", |a| a.help("Last month, YYYY-MM (included)")))]
 pub struct Args {
     /// Ticket breakdown: a comma-separated list of kind, month, manager
     #[arg(long, default_value = "kind,month", value_name = "DIMS")]
     by: String,
-    /// First month, YYYY-MM (tickets by opening month, answers by date)
-    #[arg(long, value_name = "MONTH", value_parser = parse_month)]
-    from: Option<NaiveDate>,
-    /// Last month, YYYY-MM (included)
-    #[arg(long, value_name = "MONTH", value_parser = parse_month)]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    period: Months,
     /// The survey score distribution instead of tickets
     #[arg(long)]
     surveys: bool,
@@ -48,7 +43,7 @@ pub struct Args {
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let sql = if args.surveys {
         // Whole months: from the first day of --from to the last day of --to.
-        let filter = month_filter("date_trunc('month', day)", args.from, args.to)?;
+        let filter = args.period.filter("date_trunc('month', day)")?;
         let filter = filter.strip_prefix(" where ").unwrap_or("true").to_string();
         if args.summary {
             survey_summary_sql(&filter)
@@ -60,7 +55,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         }
     } else {
         let keys = dimensions(&args.by)?;
-        let filter = month_filter("month", args.from, args.to)?;
+        let filter = args.period.filter("month")?;
         let filter = filter.strip_prefix(" where ").unwrap_or("true").to_string();
         let list = keys.join(", ");
         format!(

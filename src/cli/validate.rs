@@ -2,8 +2,8 @@
 
 use super::GlobalArgs;
 use crate::Result;
-use crate::dataset::validate::validate;
 use crate::output::{Format, OutputOptions, write_batches, write_json_object, write_stdout};
+use crate::validate::validate;
 
 /// Check a dataset against the contract.
 #[derive(Debug, clap::Args)]

@@ -3,7 +3,7 @@
 //!
 //! - functions with a value of their own: `as_of()` carries its date and the CLV model
 //!   functions (`clv_value`, …) their fitted model ([`crate::functions::as_of::encode`],
-//!   [`crate::views::clv::encode`]). Functions without one (`window_funnel`,
+//!   [`crate::functions::clv::encode`]). Functions without one (`window_funnel`,
 //!   `window_funnel_steps`, `json_get_str`) travel by name: the scheduler and executors
 //!   register the same [`crate::functions::register_all`] set.
 //! - in-memory tables (`MemTable`): the customer ids of a `--scope`, the members of segments
@@ -31,8 +31,9 @@ use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConve
 
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
 
+use crate::error::UNSENDABLE;
 use crate::functions::as_of;
-use crate::views::clv;
+use crate::functions::clv;
 
 /// Ballista's logical codec with crmlens's functions and in-memory tables.
 #[derive(Debug, Default)]
@@ -74,18 +75,6 @@ fn decode_udf(name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
         Some(udf) => Ok(Arc::new(udf?)),
         None => Err(unknown_function("scalar", name)),
     }
-}
-
-/// What the logical codec says of a table it cannot send, after the table's name.
-const UNSENDABLE: &str = "cannot be sent to a Ballista cluster: only the dataset's Parquet \
-     tables, files registered with CREATE EXTERNAL TABLE, views and in-memory tables can";
-
-/// The codec's message about a table it could not send, found in the text of an error
-/// (Ballista wraps it, as text, in an internal error about serialising the plan).
-pub fn unsendable_table(error: &str) -> Option<String> {
-    let end = error.find(UNSENDABLE)? + UNSENDABLE.len();
-    let start = error[..end].rfind("table `")?;
-    Some(error[start..end].to_string())
 }
 
 fn unknown_function(kind: &str, name: &str) -> DataFusionError {
@@ -245,6 +234,7 @@ impl PhysicalExtensionCodec for PhysicalCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::unsendable_table;
     use datafusion::arrow::array::{AsArray, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
 

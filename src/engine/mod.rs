@@ -2,6 +2,7 @@
 //! table of the dataset registered ([`tables`]), limited to a row-level [`scope`] when the
 //! configuration has one. The library API for running SQL.
 
+pub mod model;
 pub mod remote;
 pub mod scope;
 pub mod session;
@@ -22,8 +23,6 @@ use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::{Error, Result};
 
-pub use remote::EngineUrl;
-pub use scope::Scope;
 pub use session::{session_context, session_state};
 
 /// An open dataset in a configured session.
@@ -81,7 +80,7 @@ impl Engine {
             Some(s) => {
                 let registered = scope::register(&ctx, config, &dataset, s).await?;
                 if let Some(d) = registered.as_of {
-                    as_of.set(d).map_err(|e| Error::Query(e.to_string()))?;
+                    as_of.set(d).map_err(|e| Error::Internal(e.to_string()))?;
                 }
                 // Analyses that need a left-out table say it is missing.
                 for name in registered.left_out.keys() {
@@ -96,14 +95,22 @@ impl Engine {
             as_of,
             unavailable: HashMap::new(),
         };
-        engine.unavailable = engine.register_views().await?;
+        let model = match &config.clv.model_file {
+            Some(path) => Some(crate::functions::clv::load_model(path)?),
+            None => None,
+        };
+        let has_model = model.is_some();
+        if let Some(model) = model {
+            crate::functions::clv::register_functions(&engine.ctx, model, &config.clv);
+        }
+        engine.unavailable = engine.register_views(has_model).await?;
         Ok(engine)
     }
 
     /// Registers the built-in views (`customer_features`, `rfm`, …) for as_of. Without an
     /// as_of (no --as-of and no order rows to take it from) the dataset's tables stay usable
     /// and the views are left out, with a warning saying why.
-    async fn register_views(&self) -> Result<HashMap<String, String>> {
+    async fn register_views(&self, has_model: bool) -> Result<HashMap<String, String>> {
         let as_of = match self.as_of().await {
             Ok(d) => d,
             Err(e) => {
@@ -116,7 +123,6 @@ impl Engine {
             }
         };
         self.ctx.register_udf(crate::functions::as_of::udf(as_of));
-        let has_model = crate::views::clv::register_model(&self.ctx, &self.config)?;
         let mut env = self.view_env(as_of).await?;
         env.has_model = has_model;
         crate::views::register_all(&self.ctx, &env).await
@@ -130,7 +136,7 @@ impl Engine {
             dataset: &self.dataset,
             as_of,
             has_model: false,
-            columns: crate::views::table_columns(&self.ctx).await?,
+            columns: tables::table_columns(&self.ctx).await?,
         })
     }
 

@@ -40,14 +40,9 @@
 //! manager's figures use the same as_of as the company's; the scope leaks that one date.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::common::Column;
@@ -56,67 +51,15 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{DdlStatement, Expr, JoinType, LogicalPlan};
 use datafusion::prelude::{SessionContext, col, lit};
 
-use crate::config::{Config, closest};
+use crate::columns::texts;
+use crate::config::{Config, Scope};
 use crate::dataset::Dataset;
 use crate::dataset::schema::table_spec;
+use crate::hint::closest;
 use crate::{Error, Result};
 
 use super::session_context;
 use super::tables;
-
-/// The keys `--scope KEY=VALUE` accepts.
-pub const KEYS: &[&str] = &["manager", "department"];
-
-/// A row-level scope: whose rows a session may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// `manager=M001[,M002…]`: the customers these managers own.
-    Managers(Vec<String>),
-    /// `department=NAME`: the customers owned by the managers of that department.
-    Department(String),
-}
-
-impl FromStr for Scope {
-    type Err = Error;
-
-    /// Parses `manager=M001`, `manager=M001,M002` or `department=NAME`; anything else is a
-    /// usage error naming the supported keys.
-    fn from_str(text: &str) -> Result<Scope> {
-        let usage = |why: String| {
-            Error::Usage(format!(
-                "--scope {text}: {why}; expected KEY=VALUE with KEY one of {}, e.g. --scope manager=M001 or --scope department=SMB",
-                KEYS.join(", ")
-            ))
-        };
-        let (key, value) = text.split_once('=').ok_or_else(|| usage("no `=`".into()))?;
-        let key = key.trim();
-        let value = value.trim();
-        match key {
-            "manager" => {
-                let ids: Vec<String> = value.split(',').map(|s| s.trim().to_string()).collect();
-                if ids.iter().any(String::is_empty) {
-                    return Err(usage("an empty manager id".into()));
-                }
-                Ok(Scope::Managers(ids))
-            }
-            "department" if !value.is_empty() => Ok(Scope::Department(value.to_string())),
-            "department" => Err(usage("an empty department".into())),
-            other => Err(usage(match closest(other, KEYS.iter().copied()) {
-                Some(best) => format!("unknown key `{other}`, did you mean `{best}`?"),
-                None => format!("unknown key `{other}`"),
-            })),
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scope::Managers(ids) => write!(f, "manager={}", ids.join(",")),
-            Scope::Department(name) => write!(f, "department={name}"),
-        }
-    }
-}
 
 /// What registering a scoped dataset found.
 pub(crate) struct Registered {
@@ -343,17 +286,6 @@ async fn scope_managers(
             Ok(members)
         }
     }
-}
-
-/// Column `i` of every batch as optional text, whatever string layout the reader chose.
-fn texts(batches: &[RecordBatch], i: usize) -> Result<Vec<Option<String>>> {
-    let mut out = Vec::new();
-    for b in batches {
-        let column = cast(b.column(i), &DataType::Utf8)?;
-        let c = column.as_string::<i32>();
-        out.extend((0..c.len()).map(|r| c.is_valid(r).then(|| c.value(r).to_string())));
-    }
-    Ok(out)
 }
 
 /// Refuses, under a scope, every statement but a query, EXPLAIN, CREATE VIEW and DROP VIEW:

@@ -13,7 +13,8 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::config::{Config, closest, parse_size};
+use crate::config::Config;
+use crate::hint::closest;
 use crate::{Error, Result, functions};
 
 /// The least number of partitions a plan is split into unless `[engine] target_partitions`
@@ -38,9 +39,7 @@ pub fn session_config(config: &Config) -> Result<SessionConfig> {
         let by_memory = config
             .engine
             .memory_limit
-            .as_deref()
-            .and_then(|l| parse_size(l).ok())
-            .map_or(DEFAULT_MIN_PARTITIONS, |bytes| bytes / (8 << 20));
+            .map_or(DEFAULT_MIN_PARTITIONS, |limit| limit.bytes() / (8 << 20));
         cores.max(DEFAULT_MIN_PARTITIONS.min(by_memory))
     });
     session = session.with_target_partitions(partitions);
@@ -95,9 +94,8 @@ fn datafusion_option_error(session: &SessionConfig, key: &str, value: &str, erro
 pub fn session_state(config: &Config) -> Result<SessionState> {
     let mut runtime = RuntimeEnvBuilder::new();
     let mut session = session_config(config)?;
-    if let Some(limit) = &config.engine.memory_limit {
-        let bytes =
-            parse_size(limit).map_err(|e| Error::Usage(format!("engine.memory_limit: {e}")))?;
+    if let Some(limit) = config.engine.memory_limit {
+        let bytes = limit.bytes();
         // The whole limit is for query execution. A fair pool splits it among the operators
         // that can spill (sort, hash aggregate, hash join), so that one partition cannot take
         // everything and leave another's merge phase without room; over their share they
@@ -132,7 +130,7 @@ pub fn session_state(config: &Config) -> Result<SessionState> {
         .with_runtime_env(runtime)
         .build();
     functions::register_all(&mut state)?;
-    super::remote::for_url(state, config.engine.url.as_deref())
+    super::remote::for_url(state, config.engine.url.as_ref())
 }
 
 /// A fresh session context with everything registered except the dataset's tables.
@@ -149,7 +147,7 @@ mod tests {
     fn memory_limit_and_spill_directory_are_applied() {
         let spill = tempfile::tempdir().unwrap();
         let mut config = Config::default();
-        config.engine.memory_limit = Some("64MB".into());
+        config.engine.memory_limit = Some("64MB".parse().unwrap());
         config.engine.spill_dir = Some(spill.path().join("spill"));
         config.engine.target_partitions = Some(3);
         let state = session_state(&config).unwrap();
@@ -168,7 +166,7 @@ mod tests {
     fn a_sort_over_the_limit_spills_instead_of_failing() {
         let spill = tempfile::tempdir().unwrap();
         let mut config = Config::default();
-        config.engine.memory_limit = Some("20MB".into());
+        config.engine.memory_limit = Some("20MB".parse().unwrap());
         config.engine.spill_dir = Some(spill.path().to_path_buf());
         let ctx = session_context(&config).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -15,10 +15,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::config::closest;
 use crate::dataset::TableSource;
 use crate::dataset::discover::check_parquet_file;
 use crate::dataset::schema::table_spec;
+use crate::hint::closest;
 use crate::output::timestamp_micros;
 use crate::{Error, Result};
 
@@ -130,7 +130,7 @@ pub async fn register(
 fn ensure_raw_schema(ctx: &SessionContext) -> Result<()> {
     let catalog = ctx
         .catalog("datafusion")
-        .ok_or_else(|| Error::Query("the session has no default catalog".into()))?;
+        .ok_or_else(|| Error::Internal("the session has no default catalog".into()))?;
     if catalog.schema(RAW_SCHEMA).is_none() {
         catalog.register_schema(RAW_SCHEMA, Arc::new(MemorySchemaProvider::new()))?;
     }
@@ -225,4 +225,20 @@ pub async fn latest_date(
         .parse()
         .map_err(|e| Error::Usage(format!("timezone {timezone:?}: {e}")))?;
     Ok(utc.with_timezone(&zone).date_naive())
+}
+
+/// The columns of every table registered in the session's public schema.
+pub async fn table_columns(ctx: &SessionContext) -> Result<HashMap<String, Vec<String>>> {
+    let mut out = HashMap::new();
+    for name in table_names(ctx) {
+        let provider = ctx.table_provider(name.as_str()).await?;
+        let columns = provider
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        out.insert(name, columns);
+    }
+    Ok(out)
 }

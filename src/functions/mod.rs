@@ -3,6 +3,7 @@
 //! runs our SQL knows the same functions.
 
 pub mod as_of;
+pub mod clv;
 pub mod json;
 pub mod window_funnel;
 

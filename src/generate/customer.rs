@@ -12,8 +12,6 @@ use super::phone::Phone;
 use super::rng::Rng;
 use super::tables::BlockTables;
 use super::world::{CATEGORIES, CURRENCY, World};
-use super::{engagement, pipeline};
-use crate::Result;
 
 /// Orders per customer are numbered with four digits.
 const MAX_ORDERS: usize = 9_999;
@@ -132,25 +130,7 @@ impl<'w> BlockSim<'w> {
         self.last_person = None;
     }
 
-    pub fn customer(&mut self, index: u64) -> Result<()> {
-        let w = self.w;
-        let mut rng = Rng::new(w.seed, index);
-        let c = self.profile(index, &mut rng);
-        self.s.orders.clear();
-        self.s.items.clear();
-        self.s.responses.clear();
-        self.s.activities = 0;
-        natural_orders(w, &c, &mut rng, &mut self.s);
-        engagement::campaigns(self, &c, &mut rng);
-        pipeline::deals(self, &c, &mut rng);
-        self.emit_orders(&c);
-        engagement::events(self, &c, &mut rng);
-        engagement::service(self, &c, &mut rng);
-        pipeline::account_management(self, &c, &mut rng);
-        Ok(())
-    }
-
-    fn profile(&mut self, index: u64, rng: &mut Rng) -> Cust {
+    pub(super) fn profile(&mut self, index: u64, rng: &mut Rng) -> Cust {
         let w = self.w;
         let num = index + 1;
         let id = format!("C{num:0w$}", w = w.width);
@@ -305,7 +285,7 @@ impl<'w> BlockSim<'w> {
 
     /// Sorts the customer's orders by time, numbers them and writes orders and their lines;
     /// credits paid sales to managers for plan-vs-actual.
-    fn emit_orders(&mut self, c: &Cust) {
+    pub(super) fn emit_orders(&mut self, c: &Cust) {
         let w = self.w;
         let s = &mut self.s;
         s.orders.sort_by_key(|o| o.t);
@@ -389,12 +369,13 @@ pub fn basket(
         }
         let line_cents = target * 100.0 / lines as f64 * rng.uniform(0.6, 1.4);
         // Popular products first (skewed pick), but look for one that fits the budget.
-        let mut product = list[(rng.f64().powi(2) * list.len() as f64) as usize % list.len()];
+        let skew = |u: f64| u * u;
+        let mut product = list[(skew(rng.f64()) * list.len() as f64) as usize % list.len()];
         for _ in 0..3 {
             if w.products[product as usize].price as f64 <= 1.5 * line_cents {
                 break;
             }
-            let other = list[(rng.f64().powi(2) * list.len() as f64) as usize % list.len()];
+            let other = list[(skew(rng.f64()) * list.len() as f64) as usize % list.len()];
             if w.products[other as usize].price < w.products[product as usize].price {
                 product = other;
             }
@@ -451,7 +432,7 @@ pub fn add_order(
 /// "Buy till you die": a first purchase soon after the card is created, then repeat
 /// purchases at a Poisson rate λ ~ Gamma(r, α) thinned by season, each followed by dropout
 /// with probability p ~ Beta(a, b).
-fn natural_orders(w: &World, c: &Cust, rng: &mut Rng, s: &mut Scratch) {
+pub(super) fn natural_orders(w: &World, c: &Cust, rng: &mut Rng, s: &mut Scratch) {
     let cal: &Calendar = &w.cal;
     let (buys, r, alpha, a, b) = if c.org {
         (0.6, 0.7, 14.0, 0.5, 6.0)

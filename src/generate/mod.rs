@@ -16,6 +16,7 @@
 mod calendar;
 mod customer;
 mod engagement;
+mod life;
 mod locale;
 // Name lists are laid out as wrapped paragraphs, not one name per line.
 #[rustfmt::skip]
@@ -44,9 +45,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::dataset::schema::tables as contract_tables;
+use crate::dataset::write::{FileSink, write_file};
 use crate::{Error, Result};
 use customer::BlockSim;
-use output::FileSink;
 use tables::PER_CUSTOMER;
 use world::World;
 
@@ -158,17 +159,17 @@ fn run(opts: &GenerateOptions, block: u64, single_max: u64) -> Result<GenerateSu
     add(
         &mut stats,
         "managers",
-        output::write_file(out, "managers", &world.managers_batch()?)?,
+        write_file(out, "managers", &world.managers_batch()?)?,
     );
     add(
         &mut stats,
         "products",
-        output::write_file(out, "products", &world.products_batch()?)?,
+        write_file(out, "products", &world.products_batch()?)?,
     );
     add(
         &mut stats,
         "campaigns",
-        output::write_file(out, "campaigns", &world.campaigns_batch()?)?,
+        write_file(out, "campaigns", &world.campaigns_batch()?)?,
     );
 
     let split = opts.customers > single_max;
@@ -206,7 +207,7 @@ fn run(opts: &GenerateOptions, block: u64, single_max: u64) -> Result<GenerateSu
     add(
         &mut stats,
         "plans",
-        output::write_file(out, "plans", &plans::plans_batch(&world, &actual)?)?,
+        write_file(out, "plans", &plans::plans_batch(&world, &actual)?)?,
     );
     progress.finish_and_clear();
 

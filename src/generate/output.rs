@@ -1,26 +1,17 @@
-//! Files on disk: preparing the output directory (refusing to overwrite anything that is not
-//! a previous `crmlens generate` output), Parquet writer settings that make the bytes depend
-//! on the data only. Files are written through `crate::output::AtomicFile` (a hidden temporary
-//! file renamed into place).
+//! Preparing the output directory of `crmlens generate`: refusing to overwrite anything that
+//! is not a previous `crmlens generate` output. The tables are written with
+//! [`crate::dataset::write`] (settings that make the bytes depend on the data only, each file
+//! written through a hidden temporary file renamed into place).
 
-use std::fs::{self, File};
-use std::io::{BufWriter, ErrorKind};
+use std::fs;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::Compression;
-use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::parquet::schema::types::ColumnPath;
-
-use crate::dataset::schema::{table_spec, tables};
-use crate::output::AtomicFile;
+use crate::dataset::schema::tables;
 use crate::{Error, Result};
 
 /// Written into every output directory; its presence allows a later run to replace it.
 pub const MARKER: &str = ".crmlens-generate";
-const ROW_GROUP_ROWS: usize = 131_072;
 
 /// Makes `out` an empty directory holding only the marker, or says why it cannot.
 pub fn prepare(out: &Path) -> Result<()> {
@@ -106,81 +97,4 @@ fn clear_previous(out: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Columns whose values are (nearly) all distinct: a dictionary would only cost time.
-fn distinct_values(column: &str) -> bool {
-    let shared_id = matches!(
-        column,
-        "manager_id" | "owner_manager_id" | "product_id" | "campaign_id"
-    );
-    (column.ends_with("_id") && !shared_id)
-        || matches!(column, "name" | "email" | "phone" | "properties")
-}
-
-/// Writer settings: Snappy, bounded row groups, nothing that depends on time or the run.
-fn properties(table: &str) -> WriterProperties {
-    let mut b = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
-    if let Some(spec) = table_spec(table) {
-        for c in spec.columns.iter().filter(|c| distinct_values(c.name)) {
-            b = b.set_column_dictionary_enabled(ColumnPath::from(c.name), false);
-        }
-    }
-    b.build()
-}
-
-/// A Parquet file being written atomically, in place when [`FileSink::finish`] is called.
-pub struct FileSink {
-    file: AtomicFile,
-    path: PathBuf,
-    writer: ArrowWriter<BufWriter<File>>,
-    rows: u64,
-}
-
-impl FileSink {
-    pub fn create(path: PathBuf, table: &str) -> Result<Self> {
-        let spec =
-            table_spec(table).ok_or_else(|| Error::Usage(format!("unknown table {table}")))?;
-        let file = AtomicFile::create(&path)?;
-        let writer = ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, file.handle()?),
-            Arc::new(spec.arrow_schema()),
-            Some(properties(table)),
-        )?;
-        Ok(FileSink {
-            file,
-            path,
-            writer,
-            rows: 0,
-        })
-    }
-
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.writer.write(batch)?;
-        self.rows += batch.num_rows() as u64;
-        Ok(())
-    }
-
-    /// Closes the file and moves it into place; returns (rows, bytes). Dropped unfinished
-    /// (an error elsewhere), it leaves nothing behind.
-    pub fn finish(self) -> Result<(u64, u64)> {
-        let buffered = self.writer.into_inner()?;
-        buffered
-            .into_inner()
-            .map_err(|e| Error::io(&self.path, e.into_error()))?;
-        self.file.commit()?;
-        let bytes = fs::metadata(&self.path)
-            .map_err(|e| Error::io(&self.path, e))?
-            .len();
-        Ok((self.rows, bytes))
-    }
-}
-
-/// Writes a small table as a single file `<out>/<table>.parquet`.
-pub fn write_file(out: &Path, table: &str, batch: &RecordBatch) -> Result<(u64, u64)> {
-    let mut sink = FileSink::create(out.join(format!("{table}.parquet")), table)?;
-    sink.write(batch)?;
-    sink.finish()
 }

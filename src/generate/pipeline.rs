@@ -35,8 +35,8 @@ struct Lead {
 }
 
 fn logistic_shift(p: f64, shift: f64) -> f64 {
-    let logit = (p / (1.0 - p)).ln() + shift;
-    1.0 / (1.0 + (-logit).exp())
+    let logit = libm::log(p / (1.0 - p)) + shift;
+    1.0 / (1.0 + libm::exp(-logit))
 }
 
 pub fn deals(sim: &mut BlockSim, c: &Cust, rng: &mut Rng) {

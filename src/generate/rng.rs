@@ -119,20 +119,20 @@ impl Rng {
         }
         let u1 = self.f64_open();
         let u2 = self.f64();
-        let r = (-2.0 * u1.ln()).sqrt();
+        let r = (-2.0 * libm::log(u1)).sqrt();
         let theta = std::f64::consts::TAU * u2;
-        self.spare = Some(r * theta.sin());
-        r * theta.cos()
+        self.spare = Some(r * libm::sin(theta));
+        r * libm::cos(theta)
     }
 
     /// Lognormal with the given median and log-scale sigma.
     pub fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
-        median * (sigma * self.normal()).exp()
+        median * libm::exp(sigma * self.normal())
     }
 
     /// Exponential with the given mean.
     pub fn exp(&mut self, mean: f64) -> f64 {
-        -mean * self.f64_open().ln()
+        -mean * libm::log(self.f64_open())
     }
 
     /// Poisson: Knuth's product method for small means, a rounded normal for large ones
@@ -142,7 +142,7 @@ impl Rng {
             return 0;
         }
         if mean < 30.0 {
-            let limit = (-mean).exp();
+            let limit = libm::exp(-mean);
             let mut k = 0;
             let mut p = self.f64_open();
             while p > limit {
@@ -162,7 +162,7 @@ impl Rng {
         }
         if k < 1.0 {
             let u = self.f64_open();
-            return self.gamma(k + 1.0, theta) * u.powf(1.0 / k);
+            return self.gamma(k + 1.0, theta) * libm::pow(u, 1.0 / k);
         }
         let d = k - 1.0 / 3.0;
         let c = 1.0 / (9.0 * d).sqrt();
@@ -174,7 +174,9 @@ impl Rng {
             }
             let v = v * v * v;
             let u = self.f64_open();
-            if u < 1.0 - 0.0331 * x * x * x * x || u.ln() < 0.5 * x * x + d * (1.0 - v + v.ln()) {
+            if u < 1.0 - 0.0331 * x * x * x * x
+                || libm::log(u) < 0.5 * x * x + d * (1.0 - v + libm::log(v))
+            {
                 return d * v * theta;
             }
         }

@@ -359,7 +359,8 @@ impl World {
         for i in 0..n {
             let cat = i % CATEGORIES.len();
             let (name, lo, hi, _, _) = CATEGORIES[cat];
-            let price_dollars = (lo.ln() + rng.f64() * (hi.ln() - lo.ln())).exp();
+            let price_dollars =
+                libm::exp(libm::log(lo) + rng.f64() * (libm::log(hi) - libm::log(lo)));
             // List prices end in .99; cost is the price over a markup of 1.25–2.4.
             let price = ((price_dollars.ceil() as i64) * 100 - 1).max(99);
             let cost = ((price as f64 / rng.uniform(1.25, 2.4)).round() as i64).max(1);
@@ -393,14 +394,14 @@ impl World {
     /// Share of all customers created by day `d` of the period.
     fn created_share(&self, d: f64) -> f64 {
         let days = self.cal.days as f64;
-        ((GROWTH * d / days).exp() - 1.0) / (GROWTH.exp() - 1.0)
+        (libm::exp(GROWTH * d / days) - 1.0) / (libm::exp(GROWTH) - 1.0)
     }
 
     /// Creation time (days from the start) of customer `index`: stratified over the growing
     /// acquisition curve, so customer numbers rise with creation time.
     pub fn created_day(&self, index: u64, rng: &mut Rng) -> f64 {
         let u = (index as f64 + rng.f64()) / self.customers as f64;
-        (1.0 + u * (GROWTH.exp() - 1.0)).ln() / GROWTH * self.cal.days as f64
+        libm::log(1.0 + u * (libm::exp(GROWTH) - 1.0)) / GROWTH * self.cal.days as f64
     }
 
     fn make_campaigns(&mut self, rng: &mut Rng) {

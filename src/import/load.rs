@@ -21,7 +21,7 @@ use super::report::{FileSummary, Note, Quarantined, TableSummary};
 use super::rows::{batch_rows, read_table, to_batch};
 use super::source::{self, RawRow, ReadOptions};
 use crate::dataset::schema::TableSpec;
-use crate::generate::output::FileSink;
+use crate::dataset::write::FileSink;
 use crate::{Error, Result};
 
 const BATCH_ROWS: usize = 65_536;
@@ -190,7 +190,7 @@ fn positions(
         match find(source) {
             Some(p) => pos[*i] = Some(p),
             None => {
-                let hint = crate::config::closest(source, headers.iter().map(String::as_str))
+                let hint = crate::hint::closest(source, headers.iter().map(String::as_str))
                     .map(|b| format!(" (closest: {b:?})"))
                     .unwrap_or_default();
                 return Err(Error::dataset(

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::dedup::ROLE_ADDRESSES;
 use super::normalize::DateFormats;
-use crate::config::closest;
 use crate::dataset::schema::{TableSpec, tables};
+use crate::hint::closest;
 use crate::{Error, Result};
 
 /// Date/timestamp formats tried when a table names none (after the configured ones, ISO 8601

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::dedup::Merge;
 use crate::output::AtomicFile;
+use crate::output::text::{Align, TextTable};
 use crate::{Error, Result};
 
 /// One row that was not loaded.
@@ -182,23 +183,46 @@ impl Summary {
             self.out.display(),
             if self.append { " (append)" } else { "" }
         );
-        s.push_str(&format!(
-            "  {:<20} {:>10} {:>10} {:>8} {:>8} {:>10} {:>12} {:>8}\n",
-            "table", "input", "loaded", "merged", "same", "quarant.", "rows in table", "cleared"
-        ));
+        let mut table = TextTable::new(&[
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Left,
+        ])
+        .header(&[
+            "table",
+            "input",
+            "loaded",
+            "merged",
+            "same",
+            "quarant.",
+            "rows in table",
+            "cleared",
+        ]);
         for t in &self.tables {
-            s.push_str(&format!(
-                "  {:<20} {:>10} {:>10} {:>8} {:>8} {:>10} {:>12} {:>8}{}\n",
-                t.table,
-                t.input,
-                t.loaded,
-                t.merged,
-                t.unchanged,
-                t.quarantined,
-                t.rows_in_table,
-                t.cleared_values,
-                if t.failed { "  FAILED" } else { "" }
-            ));
+            table.row(vec![
+                t.table.to_string(),
+                t.input.to_string(),
+                t.loaded.to_string(),
+                t.merged.to_string(),
+                t.unchanged.to_string(),
+                t.quarantined.to_string(),
+                t.rows_in_table.to_string(),
+                t.cleared_values.to_string(),
+                if t.failed { "FAILED" } else { "" }.into(),
+            ]);
+        }
+        let lines = table.lines();
+        s.push_str(&lines[0]);
+        s.push('\n');
+        for (t, line) in self.tables.iter().zip(&lines[1..]) {
+            s.push_str(line);
+            s.push('\n');
             for f in &t.files {
                 s.push_str(&format!(
                     "      {} ({}): {} rows",

@@ -72,10 +72,13 @@ pub fn builtin(name: &str) -> Option<Section> {
             &["revenue"],
         ),
         "plan_actual" => section(
-            "select cast(month as varchar) as month, sum(target) as target, sum(actual) as actual, \
-               sum(actual) / nullif(sum(target), 0) as attainment \
-             from plan_actual where planned and manager_id is not null \
-             group by month order by month",
+            &format!(
+                "select cast(month as varchar) as month, sum(target) as target, \
+                   sum(actual) as actual, {} as attainment \
+                 from plan_actual where planned and manager_id is not null \
+                 group by month order by month",
+                crate::views::managers::attainment("sum(actual)", "sum(target)")
+            ),
             ChartKind::TimeSeries,
             "month",
             &["target", "actual"],

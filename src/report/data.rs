@@ -3,61 +3,29 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::array::RecordBatch;
 
 use super::charts::{
     Chart, bars::Bars, funnel::Funnel, heatmap::Heatmap, histogram::Histogram,
     intervals::Intervals, stacked::Stacked, survey::Survey, timeseries::TimeSeries,
 };
 use super::template::{ChartKind, Section};
-use crate::{Error, Result};
+use crate::{Error, Result, columns};
 
 /// A column of the result as text (NULL as empty), by name.
 pub fn texts(batches: &[RecordBatch], column: &str) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for b in batches {
-        let i = index(b, column)?;
-        let options = FormatOptions::default().with_null("");
-        let f = ArrayFormatter::try_new(b.column(i).as_ref(), &options)?;
-        for r in 0..b.num_rows() {
-            out.push(f.value(r).to_string());
-        }
+    match batches.first() {
+        Some(b) => columns::displayed(batches, columns::index(&b.schema(), column)?),
+        None => Ok(Vec::new()),
     }
-    Ok(out)
 }
 
 /// A numeric column of the result as numbers (NULL as None), by name.
 pub fn numbers(batches: &[RecordBatch], column: &str) -> Result<Vec<Option<f64>>> {
-    let mut out = Vec::new();
-    for b in batches {
-        let i = index(b, column)?;
-        let c = cast(b.column(i), &DataType::Float64).map_err(|_| {
-            Error::Query(format!(
-                "column `{column}` is {}, not a number",
-                b.column(i).data_type()
-            ))
-        })?;
-        let c = c.as_primitive::<Float64Type>();
-        out.extend((0..c.len()).map(|r| (!c.is_null(r)).then(|| c.value(r))));
+    match batches.first() {
+        Some(b) => columns::numbers(batches, columns::index(&b.schema(), column)?),
+        None => Ok(Vec::new()),
     }
-    Ok(out)
-}
-
-fn index(b: &RecordBatch, column: &str) -> Result<usize> {
-    b.schema().index_of(column).map_err(|_| {
-        Error::Query(format!(
-            "no column `{column}` in the result; its columns: {}",
-            b.schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })
 }
 
 fn need<'a>(v: &'a Option<String>, what: &str, kind: ChartKind) -> Result<&'a str> {

@@ -32,6 +32,18 @@ pub struct Meta {
     pub scope: Option<String>,
 }
 
+impl Meta {
+    /// The header facts of a report rendered from this engine.
+    pub async fn of(engine: &crate::engine::Engine) -> Result<Meta> {
+        Ok(Meta {
+            as_of: engine.as_of().await?,
+            dataset: engine.dataset().root.clone(),
+            currency: engine.config().currency.clone(),
+            scope: engine.config().scope.as_ref().map(|s| s.to_string()),
+        })
+    }
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -19,11 +19,9 @@
 //! y = ["monetary"]
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
-
-use crate::{Error, Result};
 
 /// Where the shipped reports live, relative to the working directory.
 pub const DEFAULT_DIR: &str = "queries/reports";
@@ -116,67 +114,4 @@ pub struct Section {
     pub table: Option<bool>,
     /// Rows of the table shown [default: 15].
     pub max_rows: Option<usize>,
-}
-
-/// Reads every template of a folder, sorted by name.
-pub fn load_dir(dir: &Path) -> Result<Vec<Template>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::Usage(format!(
-            "report folder {}: {e}; pass --reports DIR (default {DEFAULT_DIR})",
-            dir.display()
-        ))
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    paths.iter().map(|p| load(p)).collect()
-}
-
-/// Reads one template file.
-pub fn load(path: &Path) -> Result<Template> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut t: Template = toml::from_str(&text).map_err(|e| Error::Config {
-        path: path.to_path_buf(),
-        message: format!(
-            "{}; a report has title, description, [[key]] (label, sql, format) and \
-             [[section]] (heading, text, analysis or sql, chart, x, y, series, …)",
-            e.to_string().trim_end()
-        ),
-    })?;
-    t.name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    t.path = path.to_path_buf();
-    for (i, s) in t.sections.iter().enumerate() {
-        if s.analysis.is_none() && s.sql.is_none() {
-            return Err(Error::Config {
-                path: path.to_path_buf(),
-                message: format!(
-                    "section {} ({:?}) needs `analysis` (one of: {}) or `sql`",
-                    i + 1,
-                    s.heading,
-                    super::analysis::NAMES.join(", ")
-                ),
-            });
-        }
-        if let Some(a) = &s.analysis
-            && super::analysis::builtin(a).is_none()
-        {
-            let hint = crate::config::closest(a, super::analysis::NAMES.iter().copied())
-                .map(|c| format!("did you mean `{c}`? "))
-                .unwrap_or_default();
-            return Err(Error::Config {
-                path: path.to_path_buf(),
-                message: format!(
-                    "section {:?}: unknown analysis `{a}`; {hint}built-in analyses: {}",
-                    s.heading,
-                    super::analysis::NAMES.join(", ")
-                ),
-            });
-        }
-    }
-    Ok(t)
 }

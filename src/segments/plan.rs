@@ -261,7 +261,7 @@ pub fn order(
         for dep in &p.deps {
             if !planned.contains_key(dep) {
                 let names = planned.keys().map(String::as_str);
-                let hint = crate::config::closest(dep, names)
+                let hint = crate::hint::closest(dep, names)
                     .map(|c| format!("; did you mean `{c}`?"))
                     .unwrap_or_default();
                 problems.push(Problem {
@@ -304,7 +304,7 @@ pub fn register_placeholders<'a>(
 ) -> Result<()> {
     let catalog = ctx
         .catalog("datafusion")
-        .ok_or_else(|| Error::Query("the session has no default catalog".into()))?;
+        .ok_or_else(|| Error::Internal("the session has no default catalog".into()))?;
     if catalog.schema(SEGMENT_SCHEMA).is_none() {
         catalog.register_schema(SEGMENT_SCHEMA, Arc::new(MemorySchemaProvider::new()))?;
     }

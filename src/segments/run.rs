@@ -69,7 +69,7 @@ impl Catalog {
     pub fn get(&self, name: &str) -> Result<&Planned> {
         self.planned.get(name).ok_or_else(|| {
             let names = self.planned.keys().map(String::as_str);
-            let hint = crate::config::closest(name, names)
+            let hint = crate::hint::closest(name, names)
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();
             let broken = self
@@ -215,7 +215,7 @@ pub async fn open_engine(
         .collect();
     let (order, _) = plan::order(&catalog.planned, &wanted);
     let needs = order.iter().any(|n| catalog.planned[n].needs_model());
-    crate::views::clv::open_with_model(config, needs).await
+    Engine::open_with_model(config, needs).await
 }
 
 /// One segment's outcome in a run.

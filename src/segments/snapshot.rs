@@ -282,7 +282,7 @@ impl Store {
         parquet(ENTERED, schema, entered)?;
         parquet(EXITED, exited.0, exited.1)?;
         let mut text = serde_json::to_string_pretty(manifest)
-            .map_err(|e| Error::Query(format!("manifest: {e}")))?;
+            .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
         text.push('\n');
         write_file_atomic(&staging.path().join(MANIFEST), text.as_bytes())?;
         let staged = staging.keep();

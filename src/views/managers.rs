@@ -426,12 +426,51 @@ pub fn unassigned_sql(env: &ViewEnv, period: Period) -> Result<String> {
 }
 
 /// Whether the category of a sale can be known (order lines and their products exist).
+/// Plan attainment, the one definition (PRODUCT.md, "Plan vs actual"): actual ÷ target as a
+/// ratio, NULL when the target is 0. Over a group, pass the sums.
+pub fn attainment(actual: &str, target: &str) -> String {
+    format!("{actual} / nullif({target}, 0.0)")
+}
+
+/// `crmlens plan`: plan vs actual of `plan_actual` rolled up by `dims` (columns of the view)
+/// over the months `from` (when given) to `to`: plan rows, target, actual and attainment of
+/// the planned rows (attainment in percent), actual outside any plan, and the total actual.
+pub fn plan_rollup_sql(dims: &[&str], from: Option<NaiveDate>, to: NaiveDate) -> String {
+    let mut conditions = vec![format!("month <= {}", date_sql(to))];
+    if let Some(f) = from {
+        conditions.push(format!("month >= {}", date_sql(f)));
+    }
+    let columns = dims.join(", ");
+    let attainment = attainment(
+        "sum(actual) filter (where planned)",
+        "sum(target) filter (where planned)",
+    );
+    format!(
+        "select {columns}, \
+           count(*) filter (where planned) as plan_rows, \
+           coalesce(sum(target) filter (where planned), 0.0) as target, \
+           case when count(*) filter (where planned) = 0 then 0.0 \
+             else sum(actual) filter (where planned) end as actual, \
+           100.0 * {attainment} as attainment_pct, \
+           coalesce(sum(actual) filter (where not planned), 0.0) as unplanned_actual, \
+           coalesce(sum(actual), 0.0) as total_actual \
+         from plan_actual where {} \
+         group by {columns} order by {}",
+        conditions.join(" and "),
+        dims.iter()
+            .map(|d| format!("{d} nulls last"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 pub fn items_known(env: &ViewEnv) -> bool {
     env.has("order_items") && env.has("products")
 }
 
 /// The SQL of `plan_actual`.
 fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
+    let attainment = attainment("actual", "target");
     let statuses = purchase_statuses(env);
     let up_to = env.up_to_as_of("o.ordered_at")?;
     let month = format!(
@@ -506,7 +545,7 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
            group by c.month, c.manager_id, c.department, c.product_category, c.actual \
            having count(p.plan_row) = 0) \
          select month, manager_id, department, product_category, target, actual, \
-           actual / nullif(target, 0.0) as attainment, true as planned \
+           {attainment} as attainment, true as planned \
          from planned \
          union all \
          select month, manager_id, department, product_category, cast(null as double), \

@@ -210,22 +210,6 @@ fn base(env: &ViewEnv) -> Result<Vec<View>> {
     ])
 }
 
-/// The columns of every table registered in the session's public schema.
-pub async fn table_columns(ctx: &SessionContext) -> Result<HashMap<String, Vec<String>>> {
-    let mut out = HashMap::new();
-    for name in crate::engine::tables::table_names(ctx) {
-        let provider = ctx.table_provider(name.as_str()).await?;
-        let columns = provider
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        out.insert(name, columns);
-    }
-    Ok(out)
-}
-
 /// Registers every built-in view in the session. A view that cannot be planned on this
 /// dataset (a table or column it needs is missing) is left out; the returned map says why,
 /// so a query naming it gets that reason instead of "unknown table".
@@ -255,10 +239,13 @@ pub async fn register_all(
             }
         };
         if ctx.table_exist(view.name)? {
-            log::warn!(
-                "the dataset has a table named `{}`; the built-in view of that name replaces it",
-                view.name
-            );
+            // Registered again (a CLV model came in), or a dataset table of that name.
+            if env.has(view.name) {
+                log::warn!(
+                    "the dataset has a table named `{}`; the built-in view of that name replaces it",
+                    view.name
+                );
+            }
             ctx.deregister_table(view.name)?;
         }
         ctx.register_table(view.name, df.into_view())?;

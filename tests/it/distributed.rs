@@ -197,7 +197,7 @@ fn standalone_cluster_gives_the_local_results() {
             .unwrap();
         let local = Config::for_dataset(demo());
         let mut remote = local.clone();
-        remote.engine.url = Some(url.clone());
+        remote.engine.url = Some(url.parse().unwrap());
 
         let expected = results(&local).await;
         let got = results(&remote).await;
@@ -264,7 +264,7 @@ fn a_scheduler_that_is_not_there_is_named() {
         .unwrap()
         .port();
     let mut config = Config::for_dataset(demo());
-    config.engine.url = Some(format!("df://127.0.0.1:{port}"));
+    config.engine.url = Some(format!("df://127.0.0.1:{port}").parse().unwrap());
     let err = match runtime.block_on(Engine::open(&config)) {
         Ok(_) => panic!("opened an engine on a scheduler that is not there"),
         Err(e) => e.to_string(),

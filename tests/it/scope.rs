@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crmlens::config::Config;
-use crmlens::engine::{Engine, Scope};
+use crmlens::config::Scope;
+use crmlens::engine::Engine;
 use datafusion::arrow::array::*;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;

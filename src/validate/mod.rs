@@ -11,9 +11,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use super::discover::{Dataset, check_parquet_file};
-use super::schema::{TableSpec, tables};
 use crate::config::Config;
+use crate::dataset::discover::{Dataset, check_parquet_file};
+use crate::dataset::schema::{TableSpec, tables};
 use crate::engine::{dataset_path, session_context, tables as engine_tables};
 use crate::output::cell_to_json;
 use crate::{Error, Result};
@@ -255,7 +255,7 @@ pub async fn validate(config: &Config) -> Result<Report> {
 /// Checks every file's footer, then registers the table. Returns its status and row count.
 async fn register_checked(
     ctx: &SessionContext,
-    source: &super::TableSource,
+    source: &crate::dataset::TableSource,
     timezone: &str,
     findings: &mut Vec<Finding>,
 ) -> (&'static str, Option<u64>) {

@@ -9,7 +9,14 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::hint::closest;
 use crate::{Error, Result};
+
+pub mod engine_url;
+pub mod scope;
+
+pub use engine_url::EngineUrl;
+pub use scope::Scope;
 
 /// The file name looked for in the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "crmlens.toml";
@@ -48,7 +55,7 @@ pub struct Config {
     /// Row-level scope of this run (`--scope`, or set by a library caller). Not a key of the
     /// file: a scope is a per-run access decision, not a setting of the installation.
     #[serde(skip)]
-    pub scope: Option<crate::engine::Scope>,
+    pub scope: Option<Scope>,
 }
 
 /// The sales pipeline: ordered stages and the terminal "lost" stage.
@@ -257,7 +264,8 @@ pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
 #[serde(deny_unknown_fields, default)]
 pub struct EngineConfig {
     /// Memory limit for query execution, e.g. "4GB" or "512MB"; unset = no limit.
-    pub memory_limit: Option<String>,
+    #[serde(deserialize_with = "memory_limit")]
+    pub memory_limit: Option<ByteSize>,
     /// Where operators spill when over the memory limit; default: the system temp directory.
     pub spill_dir: Option<PathBuf>,
     /// Partitions of query plans; default: the number of CPU cores, at least 16.
@@ -266,8 +274,9 @@ pub struct EngineConfig {
     pub batch_size: Option<usize>,
     /// Where queries run: unset = in this process; `df://HOST:PORT` = on the Ballista cluster
     /// whose scheduler listens there (needs the `distributed` feature; see
-    /// [`EngineUrl`](crate::engine::EngineUrl)).
-    pub url: Option<String>,
+    /// [`EngineUrl`]).
+    #[serde(deserialize_with = "engine_url")]
+    pub url: Option<EngineUrl>,
 }
 
 impl Default for Config {
@@ -483,15 +492,8 @@ impl Config {
                 clv.horizon_months, clv.monthly_discount, clv.margin
             ));
         }
-        if let Some(limit) = &self.engine.memory_limit {
-            parse_size(limit).map_err(|e| format!("engine.memory_limit: {e}"))?;
-        }
         if self.engine.target_partitions == Some(0) || self.engine.batch_size == Some(0) {
             return Err("engine: target_partitions and batch_size must be positive".into());
-        }
-        if let Some(url) = &self.engine.url {
-            url.parse::<crate::engine::EngineUrl>()
-                .map_err(|e| format!("engine.url: {e}"))?;
         }
         Ok(())
     }
@@ -534,6 +536,34 @@ fn date_or_string<'de, D: serde::Deserializer<'de>>(
         .map_err(|_| D::Error::custom(format!("expected a date YYYY-MM-DD, found {text:?}")))
 }
 
+/// `[engine] memory_limit`, parsed where it is read ("4GB", "512MB", a number of bytes).
+fn memory_limit<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<ByteSize>, D::Error> {
+    parsed(d, "engine.memory_limit")
+}
+
+/// `[engine] url`, parsed where it is read.
+fn engine_url<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<EngineUrl>, D::Error> {
+    parsed(d, "engine.url")
+}
+
+/// A string key parsed into its type; the error names the key.
+fn parsed<'de, D, T>(d: D, key: &str) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    use serde::de::Error as _;
+    let text = String::deserialize(d)?;
+    text.parse()
+        .map(Some)
+        .map_err(|e| D::Error::custom(format!("{key}: {e}")))
+}
+
 /// Time zone validation without pulling chrono-tz into our own dependencies: DataFusion's
 /// arrow already carries it, and arrow's `Tz` parses IANA names and fixed offsets.
 mod chrono_tz_name {
@@ -562,15 +592,33 @@ fn describe_toml_error(e: &toml::de::Error) -> String {
     }
 }
 
-/// The candidate closest to `name` by edit distance, if it is plausibly a typo of it.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+/// A size in bytes, written as "4GB", "512 MiB" or a number of bytes ([`parse_size`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub usize);
+
+impl ByteSize {
+    pub fn bytes(self) -> usize {
+        self.0
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(text: &str) -> std::result::Result<ByteSize, String> {
+        parse_size(text).map(ByteSize)
+    }
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}B", self.0)
+    }
+}
+
+impl Serialize for ByteSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Parses "4GB", "512 MiB", "1073741824" into bytes.
