@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::output::progress::Progress;
 use crate::output::{Format, OutputOptions, write_dataframe};
 use crate::report::render::Written;
 use crate::segments::run::Catalog;
@@ -34,6 +35,8 @@ pub struct Options {
     pub reports: PathBuf,
     /// The query results' format: CSV or Parquet.
     pub format: Format,
+    /// Where the phases are shown as they run (hidden by default).
+    pub progress: Progress,
 }
 
 /// How a run ended.
@@ -56,6 +59,62 @@ pub struct Summary {
     pub results: Vec<QueryResult>,
     pub segments: Option<crate::segments::run::Summary>,
     pub reports: Vec<Written>,
+    /// Each phase's wall time and peak memory, in order.
+    pub phases: Vec<Phase>,
+}
+
+/// One phase of a run: validation, opening the engine (and fitting the CLV model), the
+/// queries, the segments, the reports.
+#[derive(Debug, Serialize)]
+pub struct Phase {
+    pub phase: String,
+    pub seconds: f64,
+    /// The process's peak resident memory during the phase (Linux; None elsewhere).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Runs one phase: its time and peak memory are recorded, and an error says which phase
+/// failed (a memory limit exceeded names the phase and what it asked for).
+async fn phase<T>(
+    phases: &mut Vec<Phase>,
+    progress: &Progress,
+    name: &str,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    progress.phase(name);
+    reset_peak_rss();
+    let started = std::time::Instant::now();
+    let out = work.await.map_err(|e| e.context(format!("{name} phase")))?;
+    phases.push(Phase {
+        phase: name.to_string(),
+        seconds: started.elapsed().as_secs_f64(),
+        peak_rss_bytes: peak_rss(),
+    });
+    log::info!(
+        "{name}: {:.1} s, peak memory {}",
+        started.elapsed().as_secs_f64(),
+        peak_rss().map_or("unknown".into(), |b| format!("{} MB", b >> 20))
+    );
+    Ok(out)
+}
+
+/// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The peak resident memory since the last reset (Linux: VmHWM).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 /// One query's result file.
@@ -97,7 +156,14 @@ pub async fn run(config: &Config, options: &Options) -> Result<Outcome> {
         scope: None,
         ..config.clone()
     };
-    let report = validate(&whole).await?;
+    let mut phases = Vec::new();
+    let report = phase(
+        &mut phases,
+        &options.progress,
+        "validation",
+        validate(&whole),
+    )
+    .await?;
     if !report.passed() {
         let quoted = if config.scope.is_some() {
             &[][..]
@@ -144,22 +210,45 @@ pub async fn run(config: &Config, options: &Options) -> Result<Outcome> {
         .as_ref()
         .is_some_and(|c| c.planned.values().any(|p| p.needs_model()))
         || templates.iter().any(crate::report::run::needs_model);
-    let (engine, clv_model) = Engine::open_with_model(config, needs_model).await?;
-    let mut results = Vec::new();
-    for file in &files {
-        results.push(run_query(&engine, file, options).await?);
-    }
+    let (engine, clv_model) = phase(
+        &mut phases,
+        &options.progress,
+        "open",
+        Engine::open_with_model(config, needs_model),
+    )
+    .await?;
+    let results = phase(&mut phases, &options.progress, "queries", async {
+        let mut results = Vec::new();
+        for file in &files {
+            results.push(run_query(&engine, file, options).await?);
+        }
+        Ok(results)
+    })
+    .await?;
+    let segments = match &catalog {
+        Some(c) => {
+            let refresh = refresh_segments(&engine, options, c, clv_model);
+            phase(&mut phases, &options.progress, "segments", refresh).await?
+        }
+        None => None,
+    };
+    let reports = phase(
+        &mut phases,
+        &options.progress,
+        "reports",
+        render_reports(&engine, options, &templates),
+    )
+    .await?;
+    options.progress.finish();
     Ok(Outcome::Done(Summary {
         dataset: report.dataset.clone(),
         as_of: report.as_of,
         validation_errors: report.errors,
         validation_warnings: report.warnings,
         results,
-        segments: match &catalog {
-            Some(c) => refresh_segments(&engine, options, c, clv_model).await?,
-            None => None,
-        },
-        reports: render_reports(&engine, options, &templates).await?,
+        segments,
+        reports,
+        phases,
     }))
 }
 

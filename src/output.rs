@@ -21,6 +21,7 @@ use serde_json::{Map, Number, Value};
 use crate::{Error, Result};
 
 mod json;
+pub mod progress;
 pub mod text;
 
 pub use json::cell_to_json;

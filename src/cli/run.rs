@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::GlobalArgs;
 use crate::Result;
 use crate::nightly::{Options, Outcome, query_files};
+use crate::output::progress::Progress;
 use crate::output::text::{Align, TextTable};
 use crate::output::{Format, write_json_object, write_stdout};
 
@@ -43,6 +44,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         segments: args.segments,
         reports: args.reports,
         format,
+        progress: Progress::spinner(super::interactive(global), "crmlens run"),
     };
     let summary = match crate::nightly::run(&config, &options).await? {
         Outcome::Invalid(_) => return Ok(1),
@@ -101,6 +103,15 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
             ]);
         }
         text.push_str(&table.render());
+        let phases: Vec<String> = summary
+            .phases
+            .iter()
+            .map(|p| match p.peak_rss_bytes {
+                Some(b) => format!("{} {:.1} s ({} MB)", p.phase, p.seconds, b >> 20),
+                None => format!("{} {:.1} s", p.phase, p.seconds),
+            })
+            .collect();
+        text.push_str(&format!("  phases: {}\n", phases.join(", ")));
         write_stdout(text.as_bytes())?;
     }
     Ok(if summary.failed() { 1 } else { 0 })

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::GlobalArgs;
 use crate::engine::Engine;
+use crate::output::progress::Progress;
 use crate::output::text::{Align, TextTable};
 use crate::output::{Format, OutputOptions, write_batches, write_json_object, write_stdout};
 use crate::segments::definition::{Body, DEFAULT_DIR, Problem};
@@ -235,19 +236,27 @@ async fn run_segments(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         )));
     }
     let config = global.config()?;
-    let (engine, clv_model) = seg_run::open_engine(&config, &catalog, &names).await?;
-    let summary = seg_run::run(
-        &engine,
-        &catalog,
-        RunOptions {
-            names,
-            store: Store::new(&args.folders.out),
-            wait: Duration::from_secs(args.wait),
-            scope: config.scope.as_ref().map(|s| s.to_string()),
-            clv_model,
-        },
-    )
-    .await?;
+    let progress = Progress::spinner(super::interactive(global), "crmlens segment run");
+    progress.phase("opening the dataset (and fitting the CLV model when a segment needs it)");
+    let summary = async {
+        let (engine, clv_model) = seg_run::open_engine(&config, &catalog, &names).await?;
+        progress.phase(&format!("evaluating {} segment(s)", names.len()));
+        seg_run::run(
+            &engine,
+            &catalog,
+            RunOptions {
+                names,
+                store: Store::new(&args.folders.out),
+                wait: Duration::from_secs(args.wait),
+                scope: config.scope.as_ref().map(|s| s.to_string()),
+                clv_model,
+            },
+        )
+        .await
+    }
+    .await;
+    progress.finish();
+    let summary = summary?;
     let options = global.output(usize::MAX);
     if options.format == Format::Table && options.output.is_none() {
         let mut text = format!(

@@ -2,6 +2,7 @@
 
 use super::GlobalArgs;
 use crate::Result;
+use crate::output::progress::Progress;
 use crate::output::{Format, OutputOptions, write_batches, write_json_object, write_stdout};
 use crate::validate::validate;
 
@@ -16,7 +17,11 @@ pub struct Args {}
 
 pub async fn run(global: &GlobalArgs, _args: Args) -> Result<u8> {
     let config = global.config()?;
-    let report = validate(&config).await?;
+    let progress = Progress::spinner(super::interactive(global), "crmlens validate");
+    progress.phase("checking every table");
+    let report = validate(&config).await;
+    progress.finish();
+    let report = report?;
     let options = global.output(usize::MAX);
     match options.format {
         Format::Json => write_json_object(&report, options.output.as_deref())?,

@@ -21,6 +21,43 @@ use crate::{Error, Result, functions};
 /// says otherwise.
 pub const DEFAULT_MIN_PARTITIONS: usize = 16;
 
+/// The share of the machine's memory (physical memory, or the cgroup's limit when lower) that
+/// query execution may use when `[engine] memory_limit` is not set. Half, not all: the pool
+/// accounts for the operators' buffers, not for everything the process holds (Parquet
+/// decoding, plans, the allocator's slack), which was measured at up to 1.4 times the pool.
+pub const DEFAULT_MEMORY_SHARE: f64 = 0.5;
+
+/// The memory limit of query execution in bytes: `[engine] memory_limit`, else
+/// [`DEFAULT_MEMORY_SHARE`] of the machine's memory (None only when that cannot be read).
+pub fn memory_limit(config: &Config) -> Option<usize> {
+    match config.engine.memory_limit {
+        Some(limit) => Some(limit.bytes()),
+        None => machine_memory().map(|b| (b as f64 * DEFAULT_MEMORY_SHARE) as usize),
+    }
+}
+
+/// Physical memory, or the cgroup's memory limit when that is lower (a container).
+pub fn machine_memory() -> Option<u64> {
+    let physical = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .filter_map(|t| t.trim().parse::<u64>().ok())
+    .min();
+    match (physical, cgroup) {
+        (Some(p), Some(c)) => Some(p.min(c)),
+        (p, c) => p.or(c),
+    }
+}
+
 /// The session configuration derived from crmlens's configuration.
 pub fn session_config(config: &Config) -> Result<SessionConfig> {
     // information_schema lets users run `show tables` / `show columns from orders`.
@@ -36,10 +73,7 @@ pub fn session_config(config: &Config) -> Result<SessionConfig> {
         let cores = std::thread::available_parallelism()
             .map(usize::from)
             .unwrap_or(1);
-        let by_memory = config
-            .engine
-            .memory_limit
-            .map_or(DEFAULT_MIN_PARTITIONS, |limit| limit.bytes() / (8 << 20));
+        let by_memory = memory_limit(config).map_or(DEFAULT_MIN_PARTITIONS, |b| b / (8 << 20));
         cores.max(DEFAULT_MIN_PARTITIONS.min(by_memory))
     });
     session = session.with_target_partitions(partitions);
@@ -94,9 +128,9 @@ fn datafusion_option_error(session: &SessionConfig, key: &str, value: &str, erro
 pub fn session_state(config: &Config) -> Result<SessionState> {
     let mut runtime = RuntimeEnvBuilder::new();
     let mut session = session_config(config)?;
-    if let Some(limit) = config.engine.memory_limit {
-        let bytes = limit.bytes();
-        // The whole limit is for query execution. A fair pool splits it among the operators
+    if let Some(bytes) = memory_limit(config) {
+        // The whole limit is for query execution (the default limit too: see
+        // DEFAULT_MEMORY_SHARE). A fair pool splits it among the operators
         // that can spill (sort, hash aggregate, hash join), so that one partition cannot take
         // everything and leave another's merge phase without room; over their share they
         // spill to disk instead of failing. Error messages name the top consumers.
@@ -160,6 +194,28 @@ mod tests {
         let path = file.path().expect("a file-backed spill file").to_path_buf();
         assert!(path.starts_with(spill.path().join("spill")), "{path:?}");
         assert_eq!(state.config().target_partitions(), 3);
+    }
+
+    #[test]
+    fn without_a_limit_half_the_machine_is_the_budget() {
+        let state = session_state(&Config::default()).unwrap();
+        let physical: u64 = std::fs::read_to_string("/proc/meminfo")
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .unwrap()
+            * 1024;
+        match state.runtime_env().memory_pool.memory_limit() {
+            MemoryLimit::Finite(n) => {
+                assert!(
+                    n as u64 <= physical / 2 && n as u64 > 0,
+                    "{n} of {physical}"
+                );
+            }
+            _ => panic!("expected a finite pool by default"),
+        }
     }
 
     #[test]
