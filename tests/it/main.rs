@@ -28,6 +28,7 @@ mod common;
 mod distributed;
 #[cfg(feature = "distributed")]
 mod distributed_cli;
+mod docs;
 mod fixtures;
 mod import_props;
 mod scope;
