@@ -18,6 +18,7 @@ use crate::engine::Engine;
 use crate::output::progress::Progress;
 use crate::output::{Format, OutputOptions, write_dataframe};
 use crate::report::render::Written;
+use crate::segments::plan::FEATURES;
 use crate::segments::run::Catalog;
 use crate::validate::{Report, Severity, validate};
 use crate::{Error, Result};
@@ -217,6 +218,17 @@ pub async fn run(config: &Config, options: &Options) -> Result<Outcome> {
         Engine::open_with_model(config, needs_model),
     )
     .await?;
+    // The per-customer figures once for the whole run: the queries, segments and reports
+    // read them from a file instead of computing them again or holding them in memory.
+    if engine.context().table_exist(FEATURES)? {
+        phase(
+            &mut phases,
+            &options.progress,
+            "customer_features",
+            engine.materialize(FEATURES),
+        )
+        .await?;
+    }
     let results = phase(&mut phases, &options.progress, "queries", async {
         let mut results = Vec::new();
         for file in &files {

@@ -28,7 +28,7 @@ pub struct Args {
     /// Input files: .csv/.txt/.tsv, .xlsx/.xls/.ods, .jsonl
     #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
     input: Vec<PathBuf>,
-    /// The mapping file (TOML); see README "Import"
+    /// The mapping file (TOML); see docs/commands/import.md
     #[arg(long, value_name = "FILE", required_unless_present = "suggest")]
     mapping: Option<PathBuf>,
     /// Output dataset directory

@@ -33,6 +33,10 @@ pub struct Engine {
     as_of: OnceCell<NaiveDate>,
     /// Built-in views left out on this dataset, with the reason.
     unavailable: HashMap<String, String>,
+    /// Where materialised views are written ([`Engine::materialize`]); removed with the engine.
+    work: std::sync::OnceLock<tempfile::TempDir>,
+    /// The views read from their materialised file.
+    materialized: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Engine {
@@ -94,6 +98,8 @@ impl Engine {
             dataset,
             as_of,
             unavailable: HashMap::new(),
+            work: std::sync::OnceLock::new(),
+            materialized: std::sync::Mutex::new(std::collections::HashSet::new()),
         };
         let model = match &config.clv.model_file {
             Some(path) => Some(crate::functions::clv::load_model(path)?),
@@ -138,6 +144,71 @@ impl Engine {
             has_model: false,
             columns: tables::table_columns(&self.ctx).await?,
         })
+    }
+
+    /// Computes a view once into a Parquet file in the engine's work directory (under
+    /// `[engine] spill_dir`, else the system's temporary directory; removed with the engine)
+    /// and reads it from that file from then on, with the same column types. Writing streams
+    /// the rows, so the view never has to fit in memory (where `DataFrame::cache` would hold
+    /// all of it); every later query pays a Parquet scan instead of recomputing the view.
+    /// A view already materialised is left as it is; on a cluster (`[engine] url`) views are
+    /// not materialised.
+    pub async fn materialize(&self, view: &str) -> Result<()> {
+        let done = |e: std::sync::PoisonError<_>| Error::Internal(format!("materialize: {e}"));
+        if self.materialized.lock().map_err(done)?.contains(view) {
+            return Ok(());
+        }
+        if self.config.engine.url.is_some() {
+            // On a cluster the executors could not read a file of this machine's temporary
+            // directory: the view stays a view there.
+            return Ok(());
+        }
+        let dir = match self.work.get() {
+            Some(dir) => dir,
+            None => {
+                let base = self
+                    .config
+                    .engine
+                    .spill_dir
+                    .clone()
+                    .unwrap_or_else(std::env::temp_dir);
+                std::fs::create_dir_all(&base).map_err(|e| Error::io(&base, e))?;
+                let dir = tempfile::Builder::new()
+                    .prefix("crmlens-work-")
+                    .tempdir_in(&base)
+                    .map_err(|e| Error::io(&base, e))?;
+                self.work.get_or_init(|| dir)
+            }
+        };
+        let started = std::time::Instant::now();
+        let df = self.sql(&format!("select * from {view}")).await?;
+        let schema = df.schema().as_arrow().clone();
+        let path = dir.path().join(format!("{view}.parquet"));
+        let text = path.to_string_lossy().into_owned();
+        df.write_parquet(
+            &text,
+            datafusion::dataframe::DataFrameWriteOptions::new().with_single_file_output(true),
+            None,
+        )
+        .await?;
+        self.ctx.deregister_table(view)?;
+        self.ctx
+            .register_parquet(
+                view,
+                &text,
+                datafusion::prelude::ParquetReadOptions::default().schema(&schema),
+            )
+            .await?;
+        self.materialized
+            .lock()
+            .map_err(done)?
+            .insert(view.to_string());
+        log::info!(
+            "{view} materialised in {:.1} s ({} MB)",
+            started.elapsed().as_secs_f64(),
+            std::fs::metadata(&path).map(|m| m.len() >> 20).unwrap_or(0)
+        );
+        Ok(())
     }
 
     /// The DataFusion session, for callers that build plans themselves.

@@ -45,6 +45,11 @@ impl Engine {
     pub async fn use_model(&mut self, model: ClvModel) -> Result<()> {
         crate::functions::clv::register_functions(&self.ctx, model, &self.config.clv);
         self.unavailable = self.register_views(true).await?;
+        // Views are registered anew: none is read from a materialised file any more.
+        self.materialized
+            .lock()
+            .map_err(|e| Error::Internal(format!("use_model: {e}")))?
+            .clear();
         Ok(())
     }
 

@@ -410,18 +410,10 @@ pub async fn run(engine: &Engine, catalog: &Catalog, options: RunOptions) -> Res
     })
 }
 
-/// Computes `customer_features` once and puts the result in its place in the session, so
-/// every segment after reads it from memory.
+/// Computes `customer_features` once into a file and reads it from there, so every segment
+/// after reads the stored rows ([`Engine::materialize`]).
 async fn cache_features(engine: &Engine) -> Result<()> {
-    let features = engine
-        .sql(&format!("select * from {FEATURES}"))
-        .await?
-        .cache()
-        .await?;
-    let ctx = engine.context();
-    ctx.deregister_table(FEATURES)?;
-    ctx.register_table(FEATURES, features.into_view())?;
-    Ok(())
+    engine.materialize(FEATURES).await
 }
 
 /// The number of members of every segment of a catalog, evaluated in one session as a run
