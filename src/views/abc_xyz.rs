@@ -25,8 +25,20 @@
 //!   division by zero, no NaN).
 //! - `cumulative_share` and `monthly_cv` are rounded to 12 decimals, and compared as
 //!   rounded: sums of cents that are exactly on a boundary in decimal (800 of 1000 → 0.80)
-//!   are not pushed across it by binary floating-point error, nor by the summation order of
-//!   a parallel plan.
+//!   are not pushed across it by binary floating-point error.
+//! - The running revenue and the total are sums of the revenues rounded to 6 decimals
+//!   (`decimal(38, 6)`, exact whatever the order of the additions): no window runs over all
+//!   items ([`super::buckets`]). Each item's revenue gets a bucket that rises with it
+//!   (−1 for revenue ≤ 0, the top one for NULL, which `order by revenue desc` puts first);
+//!   the running revenue of an item is the revenue of the buckets above its own (a
+//!   `group by bucket` histogram summed by a window over its few rows) plus that of its
+//!   bucket's items with at least its revenue (a window partitioned by the bucket, ties as
+//!   peers of one RANGE frame as before). Exact sums make the class independent of the plan:
+//!   a float running sum, as a window over all items computed it, differs from the exact one
+//!   in its last bits, which moves the rounded share only when the share lies within such a
+//!   last bit of a half of 10⁻¹², and then the class only when that rounded share is the
+//!   threshold itself; the decimal sums leave no such case. `revenue_share` divides by the
+//!   exact total too.
 //! - XYZ window: the `xyz_months` calendar months ending with the month of as_of, that month
 //!   included even when as_of is not its last day (as `abc_xyz.xyz_months` is documented).
 //!   Dropping it would leave the latest purchases out of "the last 12 months" whenever as_of
@@ -173,6 +185,7 @@ fn classes(c: &AbcXyzConfig, as_of: NaiveDate, key: &str, facts: &str) -> String
     let (a, b, x, y) = (c.a, c.b, c.x, c.y);
     let n = c.xyz_months;
     let start = format!("DATE '{}'", window_start(as_of, n).format("%Y-%m-%d"));
+    let bucket = super::buckets::magnitude("cast(positive as double)");
     // A calendar month lies wholly on one side of the window start (a first of month).
     format!(
         "with monthly as ( \
@@ -187,16 +200,33 @@ fn classes(c: &AbcXyzConfig, as_of: NaiveDate, key: &str, facts: &str) -> String
              avg(case when in_window then month_revenue end) as month_mean, \
              var_pop(case when in_window then month_revenue end) as month_variance \
            from monthly group by {key}), \
-         ranked as ( \
-           select *, \
-             sum(case when revenue > 0 then revenue else 0 end) over () as positive_total, \
-             sum(case when revenue > 0 then revenue else 0 end) over (order by revenue desc \
-               range between unbounded preceding and current row) as cumulative \
+         positives as ( \
+           select *, cast(case when revenue > 0 then revenue else 0 end as decimal(38, 6)) \
+             as positive \
            from items), \
+         bucketed as ( \
+           select *, case when revenue is null then cast('inf' as double) \
+             when revenue > 0 then {bucket} else -1.0 end as bucket \
+           from positives), \
+         histogram as ( \
+           select bucket, sum(positive) as bucket_revenue from bucketed group by bucket), \
+         levels as ( \
+           select bucket, \
+             coalesce(sum(bucket_revenue) over (order by bucket desc \
+               rows between unbounded preceding and 1 preceding), 0) as above, \
+             sum(bucket_revenue) over () as positive_total \
+           from histogram), \
+         ranked as ( \
+           select b.*, l.positive_total, \
+             l.above + sum(b.positive) over (partition by b.bucket order by b.revenue desc \
+               range between unbounded preceding and current row) as cumulative \
+           from bucketed b left join levels l on l.bucket = b.bucket), \
          shares as ( \
            select {key}, revenue, quantity, \
-             case when positive_total > 0 then revenue / positive_total end as revenue_share, \
-             case when positive_total > 0 then round(cumulative / positive_total, 12) end \
+             case when positive_total > 0 then revenue / cast(positive_total as double) end \
+               as revenue_share, \
+             case when positive_total > 0 \
+               then round(cast(cumulative as double) / cast(positive_total as double), 12) end \
                as cumulative_share, \
              months as months_with_revenue, mean as monthly_mean, \
              case when mean > 0 then round(sqrt((months * month_variance \

@@ -31,3 +31,4 @@ mod fixtures;
 mod import_props;
 mod scope;
 mod slt;
+mod views_ranking;
