@@ -21,24 +21,30 @@
 //! 1,000,000, 3,600 buckets up to 10⁷, so that skewed money values spread over many buckets.
 //! `sqrt` and a multiplication by a positive constant are correctly rounded in IEEE 754 and
 //! therefore monotone, as is `floor`, so the SQL below is monotone bit for bit, not just in
-//! exact arithmetic. Its argument is rounded to 6 decimals first: the two evaluations of a
-//! view (the histogram and the rows) sum each customer's amounts in their own order, and the
-//! rounding keeps a last-bit difference between them from moving the customer to another
-//! bucket (sums of cents are never within a last bit of a half-millionth).
+//! exact arithmetic.
+//!
+//! The histogram and the rows are two evaluations of the per-customer sums (DataFusion does
+//! not share a subquery between two uses), each adding a customer's amounts in its own
+//! order, so one customer's two sums may differ in their last bits. A bucket is therefore
+//! taken of the value rounded to 6 decimals, sign included: sums of cents are never within
+//! a last bit of a half-millionth, so both evaluations put each customer in the same bucket
+//! (a purchase and a credit that cancel out give ±10⁻¹⁷, which rounds to 0 either way).
 
-/// SQL: the bucket of a magnitude, `x` ≥ 0 (a double; `x` is evaluated twice).
+/// SQL: the bucket of a magnitude, `x` ≥ 0 and not −0 (a double).
 pub fn magnitude(x: &str) -> String {
-    format!("floor(64 * sqrt(sqrt(round({x}, 6))))")
+    format!("floor(64 * sqrt(sqrt({x})))")
 }
 
-/// SQL: the bucket of a double `x` of any sign, ascending with it: negative values below
-/// every non-negative one (−1 and lower), NULL above all (last, as `order by x` puts it).
+/// SQL: the bucket of a double `x` of any sign, ascending with it: values that round to a
+/// negative number of millionths below every other (−1 and lower), NULL above all (last,
+/// as `order by x` puts it). `+ 0.0` turns a rounded −0 into 0.
 pub fn signed(x: &str) -> String {
+    let rounded = format!("round({x}, 6)");
     format!(
         "case when {x} is null then cast('inf' as double) \
-         when {x} >= 0 then {} else -{} - 1 end",
-        magnitude(x),
-        magnitude(&format!("-{x}"))
+         when {rounded} >= 0 then {} else -{} - 1 end",
+        magnitude(&format!("({rounded} + 0.0)")),
+        magnitude(&format!("-{rounded}"))
     )
 }
 
@@ -53,7 +59,7 @@ mod tests {
     /// values, both signs: sorted by value, their buckets never decrease.
     #[tokio::test]
     async fn buckets_never_decrease_as_the_value_grows() {
-        let mut values = vec![0.0, 1e-9, 4e-7, 5e-7, 6e-7, 1e-6, 0.01, 1e12, 1e30];
+        let mut values = vec![0.0, 1e-17, 1e-9, 4e-7, 5e-7, 6e-7, 1e-6, 0.01, 1e12, 1e30];
         for j in [1.0f64, 2.0, 63.0, 64.0, 65.0, 333.0, 1000.0, 4097.0] {
             let edge = (j / 64.0).powi(4);
             for d in [-2e-6, -1e-9, 0.0, 1e-9, 2e-6] {
@@ -97,10 +103,18 @@ mod tests {
                 pair[1]
             );
         }
-        // Every negative value is below 0, which is bucket 0; √√10¹² = 1000.
-        assert!(buckets[..values.len() / 2].iter().all(|b| *b < 0.0));
         let at = |x: f64| buckets[values.iter().position(|v| *v == x).unwrap()];
-        assert_eq!(at(0.0), 0.0);
+        // Sums that cancel out to ±10⁻¹⁷ share 0's bucket, 0 and not −0 (another group).
+        for x in [-1e-17, 0.0, 1e-17, -4e-7, 4e-7] {
+            assert!(at(x) == 0.0 && at(x).is_sign_positive(), "{x} → {}", at(x));
+        }
+        // Values that round to a negative number of millionths are below; √√10¹² = 1000.
+        for (x, b) in values.iter().zip(&buckets) {
+            assert!(
+                (*x <= -6e-7 && *b < 0.0) || (*x >= -4e-7 && *b >= 0.0) || x.abs() == 5e-7,
+                "{x} → {b}"
+            );
+        }
         assert_eq!(at(1e12), (64.0 * 1000.0f64).floor());
     }
 }
