@@ -25,8 +25,21 @@
 //!   division by zero, no NaN).
 //! - `cumulative_share` and `monthly_cv` are rounded to 12 decimals, and compared as
 //!   rounded: sums of cents that are exactly on a boundary in decimal (800 of 1000 → 0.80)
-//!   are not pushed across it by binary floating-point error, nor by the summation order of
-//!   a parallel plan.
+//!   are not pushed across it by binary floating-point error.
+//! - The ranking, the running revenue and the total use the revenue summed exactly: the
+//!   amounts rounded to 6 decimals, added in `decimal(38, 6)` (`revenue` itself is the float
+//!   sum, as before), so that neither the order of the additions nor a plan's partitioning
+//!   changes a share: float sums of the same items differ from run to run in their last
+//!   digits, and a float running sum of n items errs by up to about
+//!   n × 10⁻¹⁶ of it, which moves the 12-decimal rounding of a share lying that close to a
+//!   half of 10⁻¹², and the class when that rounded share is the threshold itself. Tied
+//!   exact revenues are peers; `revenue_share` divides the float revenue by the exact total.
+//! - No window runs over all items ([`super::buckets`]). Each item's exact revenue gets a
+//!   bucket that rises with it (−1 for 0 or less, the top one for NULL, which `order by …
+//!   desc` puts first); its running revenue is the revenue of the buckets above its own (a
+//!   `group by bucket` histogram, summed by a window over its few rows) plus that of its
+//!   bucket's items with at least its revenue (a window partitioned by the bucket, ties as
+//!   peers of one RANGE frame as before).
 //! - XYZ window: the `xyz_months` calendar months ending with the month of as_of, that month
 //!   included even when as_of is not its last day (as `abc_xyz.xyz_months` is documented).
 //!   Dropping it would leave the latest purchases out of "the last 12 months" whenever as_of
@@ -164,7 +177,8 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
 /// The ABC and XYZ classes of the items of `facts` (columns: `key`, purchase_date, revenue,
 /// quantity), one row per item.
 ///
-/// `facts` is read once: grouped by item and month, then by item. The variance over the N
+/// `facts` is grouped by item and month, then by item; it is read a second time for the
+/// revenue histogram of the ABC share (module doc), grouped by item only. The variance over the N
 /// months of the window comes from the k months with revenue (their population variance
 /// σk² and mean μk) and the N − k empty months, by the law of total variance:
 /// (k·σk² + k·(μk − μ)² + (N − k)·μ²) / N with μ = Σ / N. Every term is ≥ 0, so a steady
@@ -173,30 +187,62 @@ fn classes(c: &AbcXyzConfig, as_of: NaiveDate, key: &str, facts: &str) -> String
     let (a, b, x, y) = (c.a, c.b, c.x, c.y);
     let n = c.xyz_months;
     let start = format!("DATE '{}'", window_start(as_of, n).format("%Y-%m-%d"));
+    // `exact`: the revenue summed in decimal (module doc); the same number in the histogram
+    // (summed by item) and in the rows (by month, then by item), so each item falls in the
+    // same bucket in both.
+    let bucketed = |source: &str| {
+        format!(
+            "select *, case when exact is null then cast('inf' as double) \
+               when positive > 0 then {} else -1.0 end as bucket \
+             from (select *, case when exact > 0 then exact else 0 end as positive \
+                   from ({source}))",
+            super::buckets::magnitude("cast(positive as double)")
+        )
+    };
+    let rows = bucketed("select * from items");
+    // The cast in its own column: DataFusion names `sum(cast(revenue as …))` like
+    // `sum(revenue)`, two aggregates of one name.
+    let exact_facts =
+        format!("select *, cast(revenue as decimal(38, 6)) as fact_exact from ({facts})");
+    let totals = bucketed(&format!(
+        "select {key}, sum(fact_exact) as exact from ({exact_facts}) group by {key}"
+    ));
     // A calendar month lies wholly on one side of the window start (a first of month).
     format!(
         "with monthly as ( \
            select {key}, sum(revenue) as month_revenue, sum(quantity) as quantity, \
+             sum(fact_exact) as month_exact, \
              min(purchase_date) >= {start} as in_window \
-           from ({facts}) \
+           from ({exact_facts}) \
            group by {key}, date_trunc('month', purchase_date)), \
          items as ( \
            select {key}, sum(month_revenue) as revenue, sum(quantity) as quantity, \
+             sum(month_exact) as exact, \
              count(case when in_window then 1 end) as months, \
              coalesce(sum(case when in_window then month_revenue end), 0.0) / {n} as mean, \
              avg(case when in_window then month_revenue end) as month_mean, \
              var_pop(case when in_window then month_revenue end) as month_variance \
            from monthly group by {key}), \
+         bucketed as ({rows}), \
+         histogram as (select bucket, sum(positive) as bucket_revenue from ({totals}) \
+           group by bucket), \
+         levels as ( \
+           select bucket, \
+             coalesce(sum(bucket_revenue) over (order by bucket desc \
+               rows between unbounded preceding and 1 preceding), 0) as above, \
+             sum(bucket_revenue) over () as positive_total \
+           from histogram), \
          ranked as ( \
-           select *, \
-             sum(case when revenue > 0 then revenue else 0 end) over () as positive_total, \
-             sum(case when revenue > 0 then revenue else 0 end) over (order by revenue desc \
+           select b.*, l.positive_total, \
+             l.above + sum(b.positive) over (partition by b.bucket order by b.exact desc \
                range between unbounded preceding and current row) as cumulative \
-           from items), \
+           from bucketed b left join levels l on l.bucket = b.bucket), \
          shares as ( \
            select {key}, revenue, quantity, \
-             case when positive_total > 0 then revenue / positive_total end as revenue_share, \
-             case when positive_total > 0 then round(cumulative / positive_total, 12) end \
+             case when positive_total > 0 then revenue / cast(positive_total as double) end \
+               as revenue_share, \
+             case when positive_total > 0 \
+               then round(cast(cumulative as double) / cast(positive_total as double), 12) end \
                as cumulative_share, \
              months as months_with_revenue, mean as monthly_mean, \
              case when mean > 0 then round(sqrt((months * month_variance \

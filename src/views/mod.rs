@@ -11,6 +11,7 @@
 //!   purchases" of the CLV definitions).
 
 pub mod abc_xyz;
+mod buckets;
 pub mod clv;
 pub mod event_funnel;
 pub mod features;

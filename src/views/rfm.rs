@@ -8,6 +8,33 @@
 //! The percentile score `least(5, 1 + floor(5 × percent_rank()))` is computed in integers,
 //! `1 + (5 × (rank − 1)) div (n − 1)`, which is the same number without the floating-point
 //! rounding that could put a customer exactly on a boundary one score too low.
+//!
+//! No window runs over all customers ([`super::buckets`]). With L the number of customers
+//! ranked strictly before a customer (rank − 1) and m = max(n − 1, 1), the score is
+//! 1 + #{k ∈ 1..4 : 5·L ≥ k·m}, i.e. 1 + the number of *edges* t_k = ⌈k·m / 5⌉ that L
+//! reaches. So the view needs, per measure, only where the four edges fall:
+//!
+//! 1. every customer's value gets a bucket that rises with the rank: the value itself for
+//!    recency (negated: the most recent ranks last) and frequency, whose distinct values
+//!    are few (days, order counts); for monetary the bucket of [`super::buckets::signed`];
+//! 2. a histogram of the three measures in one `group by (measure, bucket)` gives, per
+//!    bucket, its customers and those in lower buckets (`below`, a window partitioned by
+//!    the measure over the histogram's rows), and n;
+//! 3. edge k falls in the bucket with below ≤ t_k < below + customers, at `offset`
+//!    t_k − below within it: one row of twelve (bucket, offset) pairs;
+//! 4. each customer, joined with that row, reaches edge k when its bucket is above the
+//!    edge's, or is the edge's and the customers of its bucket ranked before it (`rank()`
+//!    partitioned by the bucket, for monetary; none for recency and frequency, whose bucket
+//!    holds one value) number at least the offset.
+//!
+//! Ties share a bucket and a rank within it, so equal values get equal scores as before. The
+//! result is today's definition bit for bit: the measures are unchanged, only how their
+//! ranks are counted. A bucket whose edge is missing (n = 1: t_k = 1 = n) is reached by no
+//! one, so a lone customer scores 1 as `percent_rank()` = 0 says. The measures are computed
+//! twice (DataFusion does not share a subquery between two uses), for the histogram and for
+//! the rows: see [`super::buckets`] for how the two float sums of one customer's monetary
+//! value fall in the same bucket. Ranks still compare the float sums, as before: equal cents
+//! that float sums split (three amounts or more, added in different orders) rank apart.
 
 use std::path::Path;
 
@@ -162,31 +189,139 @@ pub fn load_rules(path: &Path) -> Result<Vec<SegmentRule>> {
     })
 }
 
-/// The score of one measure: by percentile rank, or by the configured thresholds.
-fn score(column: &str, better_is_lower: bool, thresholds: Option<&Vec<f64>>) -> String {
-    match thresholds {
-        None => {
-            let order = if better_is_lower { "desc" } else { "asc" };
-            // rank() is unsigned and count(*) signed: without the cast they meet as
-            // Decimal(20, 0), the division is fractional and only `cast(… as int)` truncates
-            // it, which DataFusion's optimizer drops from a comparison (`where r_score <= 2`
-            // then compared the fraction). In bigint the division is the integer one.
-            format!(
-                "least(5, 1 + (5 * (cast(rank() over (order by {column} {order}) as bigint) - 1)) \
-                 / greatest(count(*) over () - 1, 1))"
-            )
+/// One RFM measure of the `measures` subquery and how it is scored.
+struct Measure<'a> {
+    /// Its number in the histogram and the prefix of its columns (`r_bucket`, `r_edge_1`…).
+    id: u8,
+    prefix: &'static str,
+    column: &'static str,
+    better_is_lower: bool,
+    thresholds: Option<&'a Vec<f64>>,
+}
+
+impl Measure<'_> {
+    /// SQL: the bucket of the measure's value, rising with its percentile rank (see the
+    /// module doc). Recency and frequency are integers and never NULL (every customer here
+    /// has a purchase): their value is their bucket.
+    fn bucket(&self) -> String {
+        match self.id {
+            1 => format!("-cast({} as double)", self.column),
+            2 => format!("cast({} as double)", self.column),
+            _ => super::buckets::signed(self.column),
         }
-        Some(t) if better_is_lower => format!(
-            "case when {column} <= {} then 5 when {column} <= {} then 4 \
-             when {column} <= {} then 3 when {column} <= {} then 2 else 1 end",
-            t[0], t[1], t[2], t[3]
-        ),
-        Some(t) => format!(
-            "case when {column} >= {} then 5 when {column} >= {} then 4 \
-             when {column} >= {} then 3 when {column} >= {} then 2 else 1 end",
-            t[3], t[2], t[1], t[0]
-        ),
     }
+
+    /// SQL: customers of the same bucket ranked before this one; `None` when the bucket holds
+    /// one value, so none are.
+    fn within(&self) -> Option<String> {
+        (self.id == 3).then(|| format!("{}_within", self.prefix))
+    }
+
+    /// SQL: the 1–5 score, by the configured thresholds or by percentile rank from the
+    /// edges of the module doc (columns of `ranked` and `edges`).
+    fn score(&self) -> String {
+        let column = self.column;
+        match self.thresholds {
+            Some(t) if self.better_is_lower => format!(
+                "case when {column} <= {} then 5 when {column} <= {} then 4 \
+                 when {column} <= {} then 3 when {column} <= {} then 2 else 1 end",
+                t[0], t[1], t[2], t[3]
+            ),
+            Some(t) => format!(
+                "case when {column} >= {} then 5 when {column} >= {} then 4 \
+                 when {column} >= {} then 3 when {column} >= {} then 2 else 1 end",
+                t[3], t[2], t[1], t[0]
+            ),
+            None => {
+                let p = self.prefix;
+                let reached = (1..=4)
+                    .map(|k| {
+                        let same_bucket = match self.within() {
+                            Some(w) => format!("{w} >= {p}_offset_{k}"),
+                            None => format!("{p}_offset_{k} = 0"),
+                        };
+                        // A missing edge (NULL) is reached by no one: `else 0`.
+                        format!(
+                            "case when {p}_bucket > {p}_edge_{k} or ({p}_bucket = {p}_edge_{k} \
+                             and {same_bucket}) then 1 else 0 end"
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                format!("1 + {reached}")
+            }
+        }
+    }
+}
+
+/// SQL of the CTEs `keyed`, `histogram`, `positions`, `edges` and `ranked` over `measures`
+/// for the measures scored by percentile rank (see the module doc), to be followed by
+/// `select … from ranked cross join edges`; `None` when every measure has thresholds.
+fn ranking(measures: &[Measure]) -> Option<String> {
+    let ranked: Vec<&Measure> = measures.iter().filter(|m| m.thresholds.is_none()).collect();
+    if ranked.is_empty() {
+        return None;
+    }
+    let buckets = ranked
+        .iter()
+        .map(|m| format!(", {} as {}_bucket", m.bucket(), m.prefix))
+        .collect::<String>();
+    let ids = ranked
+        .iter()
+        .map(|m| format!("({})", m.id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bucket_of = ranked
+        .iter()
+        .map(|m| format!("when {} then {}_bucket", m.id, m.prefix))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let edges = ranked
+        .iter()
+        .flat_map(|m| {
+            (1..=4).map(move |k| {
+                let this = format!("measure = {} and k = {k}", m.id);
+                format!(
+                    "max(case when {this} then bucket end) as {p}_edge_{k}, \
+                     max(case when {this} then t - below end) as {p}_offset_{k}",
+                    p = m.prefix
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let within = ranked
+        .iter()
+        .filter_map(|m| {
+            m.within().map(|w| {
+                format!(
+                    ", cast(rank() over (partition by {p}_bucket order by {c}) as bigint) - 1 \
+                     as {w}",
+                    p = m.prefix,
+                    c = m.column
+                )
+            })
+        })
+        .collect::<String>();
+    // t = ⌈k·m / 5⌉ in integers: (k·m + 4) div 5, with m = `span`.
+    Some(format!(
+        "keyed as (select * {buckets} from measures), \
+         histogram as ( \
+           select u.column1 as measure, case u.column1 {bucket_of} end as bucket, \
+             count(*) as customers \
+           from keyed cross join (values {ids}) u group by 1, 2), \
+         positions as ( \
+           select measure, bucket, customers, \
+             sum(customers) over (partition by measure order by bucket) - customers as below, \
+             greatest(sum(customers) over (partition by measure) - 1, 1) as span \
+           from histogram), \
+         edges as ( \
+           select {edges} \
+           from (select p.*, e.column1 as k, (e.column1 * p.span + 4) / 5 as t \
+                 from positions p cross join (values (1), (2), (3), (4)) e) \
+           where below <= t and t < below + customers), \
+         ranked as (select * {within} from keyed)"
+    ))
 }
 
 /// The `rfm` and `rfm_grid` views.
@@ -198,9 +333,34 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
         None => String::new(),
     };
     let t = &env.config.rfm.thresholds;
-    let r = score("recency_days", true, t.recency.as_ref());
-    let f = score("frequency", false, t.frequency.as_ref());
-    let m = score("monetary", false, t.monetary.as_ref());
+    let measures = [
+        Measure {
+            id: 1,
+            prefix: "r",
+            column: "recency_days",
+            better_is_lower: true,
+            thresholds: t.recency.as_ref(),
+        },
+        Measure {
+            id: 2,
+            prefix: "f",
+            column: "frequency",
+            better_is_lower: false,
+            thresholds: t.frequency.as_ref(),
+        },
+        Measure {
+            id: 3,
+            prefix: "m",
+            column: "monetary",
+            better_is_lower: false,
+            thresholds: t.monetary.as_ref(),
+        },
+    ];
+    let [r, f, m] = measures.each_ref().map(Measure::score);
+    let (ranking, source) = match ranking(&measures) {
+        Some(sql) => (format!("{sql},"), "ranked cross join edges"),
+        None => (String::new(), "measures"),
+    };
     let segment = rules
         .iter()
         .map(|s| {
@@ -222,11 +382,12 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
              count(*) as frequency, \
              sum(amount) as monetary \
            from purchases {window} group by customer_id), \
+         {ranking} \
          scored as ( \
            select customer_id, recency_days, frequency, monetary, \
              cast({r} as int) as r_score, cast({f} as int) as f_score, \
              cast({m} as int) as m_score \
-           from measures) \
+           from {source}) \
          select customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, \
            concat(r_score, f_score, m_score) as rfm_cell, \
            case {segment} end as rfm_segment \

@@ -33,3 +33,4 @@ mod fixtures;
 mod import_props;
 mod scope;
 mod slt;
+mod views_ranking;
