@@ -7,6 +7,7 @@ pub mod fit;
 pub mod gamma_gamma;
 pub mod model;
 pub mod pareto_nbd;
+pub mod polygamma;
 pub mod special;
 
 /// One customer's purchase summary, in the chosen time unit: `x` repeat purchases (distinct
@@ -61,9 +62,9 @@ pub fn distinct(customers: &[Summary]) -> Vec<(Summary, f64)> {
 }
 
 /// Σ f(chunk) over `items` split across the machine's cores (one chunk per core, summed in
-/// order), for the likelihoods of large samples; small inputs are summed on the caller's
-/// thread.
-pub fn par_sum<T: Sync>(items: &[T], f: impl Fn(&[T]) -> f64 + Sync) -> f64 {
+/// order), for the likelihoods of large samples and their derivatives; small inputs are summed
+/// on the caller's thread.
+pub fn par_sum<T: Sync, R: Send + std::iter::Sum>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> R {
     let threads = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1);
@@ -78,7 +79,10 @@ pub fn par_sum<T: Sync>(items: &[T], f: impl Fn(&[T]) -> f64 + Sync) -> f64 {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or(f64::NAN))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .sum()
     })
 }
