@@ -2,6 +2,7 @@
 //! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
 
 mod abc_xyz;
+mod breakdown;
 #[cfg(feature = "distributed")]
 mod cluster;
 mod clv;
@@ -17,6 +18,7 @@ mod marketing;
 mod report;
 mod retention;
 mod run;
+mod sales;
 mod schema;
 mod segment;
 mod service;
@@ -125,6 +127,10 @@ pub enum Command {
     Campaigns(marketing::CampaignsArgs),
     /// Lead-source effectiveness: leads, deals, wins, revenue, step conversions
     Sources(marketing::SourcesArgs),
+    /// Sales diagnostics: lost reasons, revenue by channel, call durations, lead SLA misses,
+    /// managers who left with customers
+    #[command(subcommand)]
+    Sales(sales::Command),
     /// Service: tickets by kind and month, time to close; survey scores
     Service(service::Args),
     /// Segments: validate, run (dated snapshots and diffs), list, show, diff, export
@@ -257,6 +263,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Forecast(args) => runtime.block_on(forecast::run(&cli.global, args)),
         Command::Campaigns(args) => runtime.block_on(marketing::campaigns(&cli.global, args)),
         Command::Sources(args) => runtime.block_on(marketing::sources(&cli.global, args)),
+        Command::Sales(command) => runtime.block_on(sales::run(&cli.global, command)),
         Command::Service(args) => runtime.block_on(service::run(&cli.global, args)),
         Command::Segment(command) => runtime.block_on(segment::run(&cli.global, command)),
         Command::Report(command) => runtime.block_on(report::run(&cli.global, command)),
@@ -308,6 +315,7 @@ fn unknown_command(words: &[String]) -> Error {
         "forecast",
         "campaigns",
         "sources",
+        "sales",
         "service",
         "segment",
         "report",

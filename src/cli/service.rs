@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 
 use super::GlobalArgs;
 use super::retention::{month_filter, parse_month};
+use crate::Result;
 use crate::views::service::{survey_scores_sql, survey_summary_sql, ticket_summary_sql};
-use crate::{Error, Result};
 
 /// Service figures: tickets by kind and month with time to close; survey scores
 #[derive(Debug, clap::Args)]
@@ -86,27 +86,12 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
 
 /// The ticket breakdown columns of `--by`.
 fn dimensions(by: &str) -> Result<Vec<&'static str>> {
-    const VALID: [(&str, &str); 3] = [
-        ("kind", "kind"),
-        ("month", "month"),
-        ("manager", "manager_id"),
-    ];
-    let mut keys = Vec::new();
-    for word in by.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let Some((_, column)) = VALID.iter().find(|(name, _)| *name == word) else {
-            return Err(Error::Usage(format!(
-                "--by {word:?}: expected a comma-separated list of kind, month, manager"
-            )));
-        };
-        if keys.contains(column) {
-            return Err(Error::Usage(format!("--by: {word} is given twice")));
-        }
-        keys.push(*column);
-    }
-    if keys.is_empty() {
-        return Err(Error::Usage(
-            "--by: expected at least one of kind, month, manager".into(),
-        ));
-    }
-    Ok(keys)
+    super::breakdown::dimensions(
+        by,
+        &[
+            ("kind", "kind"),
+            ("month", "month"),
+            ("manager", "manager_id"),
+        ],
+    )
 }

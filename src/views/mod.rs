@@ -12,6 +12,7 @@
 
 pub mod abc_xyz;
 pub mod clv;
+pub mod diagnostics;
 pub mod event_funnel;
 pub mod features;
 pub mod managers;
@@ -117,6 +118,7 @@ pub fn names() -> Vec<&'static str> {
         .chain(marketing::NAMES)
         .chain(service::NAMES)
         .chain(event_funnel::NAMES)
+        .chain(diagnostics::NAMES)
         .copied()
         .collect()
 }
@@ -177,6 +179,7 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(marketing::views(env)?);
     views.extend(service::views(env)?);
     views.extend(event_funnel::views(env)?);
+    views.extend(diagnostics::views(env)?);
     Ok(views)
 }
 

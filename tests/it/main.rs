@@ -16,6 +16,7 @@ mod cli_misc;
 mod cli_report;
 mod cli_retention;
 mod cli_run;
+mod cli_sales;
 mod cli_schema;
 mod cli_segment;
 mod cli_service;

@@ -611,6 +611,8 @@ async fn targets(whole: &Engine) -> Vec<(String, String)> {
         "campaign_member_outcomes",
         "event_funnel_customers",
         "ticket_facts",
+        "lead_sla_misses",
+        "departed_manager_customers",
     ] {
         assert!(
             targets.iter().any(|(t, _)| t == must),
