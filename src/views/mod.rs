@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod retention;
 pub mod rfm;
 pub mod service;
+pub mod sla;
 
 use std::collections::HashMap;
 
@@ -119,6 +120,7 @@ pub fn names() -> Vec<&'static str> {
         .chain(service::NAMES)
         .chain(event_funnel::NAMES)
         .chain(diagnostics::NAMES)
+        .chain(sla::NAMES)
         .copied()
         .collect()
 }
@@ -180,6 +182,7 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(service::views(env)?);
     views.extend(event_funnel::views(env)?);
     views.extend(diagnostics::views(env)?);
+    views.extend(sla::views(env)?);
     Ok(views)
 }
 

@@ -20,6 +20,7 @@ mod cli_sales;
 mod cli_schema;
 mod cli_segment;
 mod cli_service;
+mod cli_service_sla;
 mod cli_sql;
 mod cli_validate;
 mod cli_value;

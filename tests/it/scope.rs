@@ -613,6 +613,7 @@ async fn targets(whole: &Engine) -> Vec<(String, String)> {
         "ticket_facts",
         "lead_sla_misses",
         "departed_manager_customers",
+        "ticket_sla",
     ] {
         assert!(
             targets.iter().any(|(t, _)| t == must),
