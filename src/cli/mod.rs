@@ -2,6 +2,7 @@
 //! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
 
 mod abc_xyz;
+mod arpu;
 mod breakdown;
 #[cfg(feature = "distributed")]
 mod cluster;
@@ -110,6 +111,9 @@ pub enum Command {
     AbcXyz(abc_xyz::Args),
     /// Monthly churn series: active at start, churned, new, reactivated, churn rate
     Churn(retention::ChurnArgs),
+    /// ARPU and the customer base by month: customers, active, new, returning, revenue per
+    /// customer, by region, country, kind, source, channel or segment
+    Arpu(arpu::Args),
     /// Monthly first-purchase cohorts: retention by customers or revenue
     Cohorts(retention::CohortsArgs),
     /// CLV models: fit, predict, evaluate against a holdout period
@@ -256,6 +260,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::AbcXyz(args) => runtime.block_on(abc_xyz::run(&cli.global, args)),
         Command::Churn(args) => runtime.block_on(retention::churn(&cli.global, args)),
         Command::Cohorts(args) => runtime.block_on(retention::cohorts(&cli.global, args)),
+        Command::Arpu(args) => runtime.block_on(arpu::run(&cli.global, args)),
         Command::Clv(args) => runtime.block_on(clv::run(&cli.global, args)),
         Command::Funnel(command) => runtime.block_on(funnel::run(&cli.global, command)),
         Command::Managers(args) => runtime.block_on(managers::managers(&cli.global, args)),
@@ -308,6 +313,7 @@ fn unknown_command(words: &[String]) -> Error {
         "abc-xyz",
         "churn",
         "cohorts",
+        "arpu",
         "clv",
         "funnel",
         "managers",

@@ -28,7 +28,7 @@ pub enum Command {
     Departed(DepartedArgs),
 }
 
-/// Months and table size shared by the monthly diagnostics.
+/// Months and table size shared by the monthly commands (`sales`, `arpu`).
 #[derive(Debug, clap::Args)]
 pub struct Months {
     /// First month, YYYY-MM
@@ -39,12 +39,12 @@ pub struct Months {
     to: Option<NaiveDate>,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
-    max_rows: usize,
+    pub(super) max_rows: usize,
 }
 
 impl Months {
     /// SQL condition on a month column ("true" without bounds).
-    fn filter(&self, column: &str) -> Result<String> {
+    pub(super) fn filter(&self, column: &str) -> Result<String> {
         let f = month_filter(column, self.from, self.to)?;
         Ok(f.strip_prefix(" where ").unwrap_or("true").to_string())
     }

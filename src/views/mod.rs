@@ -11,6 +11,7 @@
 //!   purchases" of the CLV definitions).
 
 pub mod abc_xyz;
+pub mod arpu;
 pub mod clv;
 pub mod diagnostics;
 pub mod event_funnel;
@@ -121,6 +122,7 @@ pub fn names() -> Vec<&'static str> {
         .chain(event_funnel::NAMES)
         .chain(diagnostics::NAMES)
         .chain(sla::NAMES)
+        .chain(arpu::NAMES)
         .copied()
         .collect()
 }
@@ -183,6 +185,7 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(event_funnel::views(env)?);
     views.extend(diagnostics::views(env)?);
     views.extend(sla::views(env)?);
+    views.extend(arpu::views(env)?);
     Ok(views)
 }
 

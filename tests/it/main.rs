@@ -4,6 +4,7 @@
 //! results with local ones.
 
 mod cli_abc_xyz;
+mod cli_arpu;
 mod cli_clv;
 mod cli_forecast;
 mod cli_funnel_events;
