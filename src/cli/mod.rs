@@ -2,6 +2,8 @@
 //! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
 
 mod abc_xyz;
+mod arpu;
+mod breakdown;
 #[cfg(feature = "distributed")]
 mod cluster;
 mod clv;
@@ -18,6 +20,7 @@ mod range;
 mod report;
 mod retention;
 mod run;
+mod sales;
 mod schema;
 mod segment;
 mod service;
@@ -110,6 +113,9 @@ pub enum Command {
     AbcXyz(abc_xyz::Args),
     /// Monthly churn series: active at start, churned, new, reactivated, churn rate
     Churn(retention::ChurnArgs),
+    /// ARPU and the customer base by month: customers, active, new, returning, revenue per
+    /// customer, by region, country, kind, source, channel or segment
+    Arpu(arpu::Args),
     /// Monthly first-purchase cohorts: retention by customers or revenue
     Cohorts(retention::CohortsArgs),
     /// CLV models: fit, predict, evaluate against a holdout period
@@ -127,6 +133,10 @@ pub enum Command {
     Campaigns(marketing::CampaignsArgs),
     /// Lead-source effectiveness: leads, deals, wins, revenue, step conversions
     Sources(marketing::SourcesArgs),
+    /// Sales diagnostics: lost reasons, revenue by channel, call durations, lead SLA misses,
+    /// managers who left with customers
+    #[command(subcommand)]
+    Sales(sales::Command),
     /// Service: tickets by kind and month, time to close; survey scores
     Service(service::Args),
     /// Segments: validate, run (dated snapshots and diffs), list, show, diff, export
@@ -253,6 +263,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::AbcXyz(args) => runtime.block_on(abc_xyz::run(&cli.global, args)),
         Command::Churn(args) => runtime.block_on(retention::churn(&cli.global, args)),
         Command::Cohorts(args) => runtime.block_on(retention::cohorts(&cli.global, args)),
+        Command::Arpu(args) => runtime.block_on(arpu::run(&cli.global, args)),
         Command::Clv(args) => runtime.block_on(clv::run(&cli.global, args)),
         Command::Funnel(command) => runtime.block_on(funnel::run(&cli.global, command)),
         Command::Managers(args) => runtime.block_on(managers::managers(&cli.global, args)),
@@ -260,6 +271,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Forecast(args) => runtime.block_on(forecast::run(&cli.global, args)),
         Command::Campaigns(args) => runtime.block_on(marketing::campaigns(&cli.global, args)),
         Command::Sources(args) => runtime.block_on(marketing::sources(&cli.global, args)),
+        Command::Sales(command) => runtime.block_on(sales::run(&cli.global, command)),
         Command::Service(args) => runtime.block_on(service::run(&cli.global, args)),
         Command::Segment(command) => runtime.block_on(segment::run(&cli.global, command)),
         Command::Report(command) => runtime.block_on(report::run(&cli.global, command)),

@@ -48,6 +48,18 @@ impl Months {
         check(self.from, self.to, "%Y-%m")
     }
 
+    /// `COLUMN >= … and COLUMN <= …` over a month column (`true` for an open period),
+    /// checked.
+    pub fn condition(&self, column: &str) -> Result<String> {
+        self.check()?;
+        let conditions = conditions(column, self.from, self.to);
+        Ok(if conditions.is_empty() {
+            "true".to_string()
+        } else {
+            conditions.join(" and ")
+        })
+    }
+
     /// ` where COLUMN >= … and COLUMN <= …` over a month column (empty for an open period),
     /// checked.
     pub fn filter(&self, column: &str) -> Result<String> {

@@ -1,9 +1,12 @@
-//! `crmlens service`: support tickets by kind and month, and the satisfaction survey (views
-//! `service_tickets`, `survey_scores`, `survey_summary`; definitions in `views::service`).
+//! `crmlens service`: support tickets by kind and month, the service level (SLA) and its
+//! breaches, and the satisfaction survey (views `service_tickets`, `ticket_sla`,
+//! `service_sla`, `survey_scores`, `survey_summary`, `survey_trend`; definitions in
+//! `views::service` and `views::sla`).
 
 use super::GlobalArgs;
 use super::range::Months;
 use crate::views::service::{survey_scores_sql, survey_summary_sql, ticket_summary_sql};
+use crate::views::sla::{sla_summary_sql, survey_trend_sql};
 use crate::{Error, Result};
 
 /// Service figures: tickets by kind and month with time to close; survey scores
@@ -14,13 +17,23 @@ use crate::{Error, Result};
   crmlens service --by manager --format csv --output tickets_by_manager.csv
   crmlens service --surveys                            answers per level, Excellent … Weak
   crmlens service --surveys --summary --format json    answers, anonymous, mean score
+  crmlens service --sla                                first response and resolution vs [service.sla]
+  crmlens service --breaches --from 2025-06            the tickets that breached it
+  crmlens service --surveys --trend                    score by month and kind of the ticket rated
 
 Tickets opened up to as_of: opened, closed (by as_of), still open, and the median, p90 and mean
 hours from opening to closing of the closed ones. Surveys: answers per level of the five-level
 scale (5 Excellent, 4 Very good, 3 Good, 2 Acceptable, 1 Weak), anonymous answers (no
 customer) included; scores off the scale are counted in the summary's out_of_scale and left
 out of the distribution and the mean. The same figures are the views service_tickets,
-survey_scores and survey_summary of `crmlens sql`.")]
+survey_scores and survey_summary of `crmlens sql`.
+--sla judges each ticket against [service.sla] first_response (default 4h) and resolution (3d):
+met, breached (late, or still waiting past the due time at the end of as_of), pending (not
+due yet) or unknown (no time to measure; first responses need the optional column
+tickets.first_response_at); met_share = met ÷ (met + breached). --breaches lists the breached
+tickets with the hours late. --surveys --trend: answers per month and kind of the ticket the
+answer most likely rates (the customer's latest ticket closed within [service] survey_window,
+default 14d, before it). Views ticket_sla, service_sla, survey_trend.")]
 #[command(mut_arg("from", |a| a.help("First month, YYYY-MM (tickets by opening month, answers by date)")), mut_arg("to", |a| a.help("Last month, YYYY-MM (included)")))]
 pub struct Args {
     /// Ticket breakdown: a comma-separated list of kind, month, manager
@@ -33,20 +46,38 @@ pub struct Args {
     surveys: bool,
     /// With --surveys: one row with answers, anonymous answers, mean score and the share of the
     /// two best levels
-    #[arg(long, requires = "surveys")]
+    #[arg(long, requires = "surveys", conflicts_with = "trend")]
     summary: bool,
+    /// With --surveys: answers, mean score and top/bottom shares per month and kind of the
+    /// ticket answered about
+    #[arg(long, requires = "surveys")]
+    trend: bool,
+    /// Tickets against the service level ([service.sla]) per --by group
+    #[arg(long, conflicts_with_all = ["surveys", "breaches"])]
+    sla: bool,
+    /// The tickets that breached the service level, one row each
+    #[arg(long, conflicts_with = "surveys")]
+    breaches: bool,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     max_rows: usize,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
+    let config = global.config()?;
     let sql = if args.surveys {
         // Whole months: from the first day of --from to the last day of --to.
-        let filter = args.period.filter("date_trunc('month', day)")?;
-        let filter = filter.strip_prefix(" where ").unwrap_or("true").to_string();
+        let filter = args.period.condition("date_trunc('month', day)")?;
         if args.summary {
             survey_summary_sql(&filter)
+        } else if args.trend {
+            let window = config.service.seconds().map_err(Error::Usage)?.2;
+            let month = "date_trunc('month', month)";
+            let filter = args.period.condition(month)?;
+            format!(
+                "select * from ({}) order by month nulls last, ticket_kind",
+                survey_trend_sql(window, "month, ticket_kind", &filter)
+            )
         } else {
             format!(
                 "select * from ({}) order by score desc",
@@ -55,20 +86,28 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         }
     } else {
         let keys = dimensions(&args.by)?;
-        let filter = args.period.filter("month")?;
-        let filter = filter.strip_prefix(" where ").unwrap_or("true").to_string();
+        let filter = args.period.condition("month")?;
         let list = keys.join(", ");
-        format!(
-            "select * from ({}) order by {}",
-            ticket_summary_sql(&list, &filter),
-            keys.iter()
-                .map(|k| format!("{k} nulls last"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        let order = super::breakdown::order_by(&keys);
+        if args.breaches {
+            format!(
+                "select * from ticket_sla where ({filter}) and \
+                 (response_status = 'breached' or resolution_status = 'breached') \
+                 order by opened_at, ticket_id"
+            )
+        } else if args.sla {
+            format!(
+                "select * from ({}) order by {order}",
+                sla_summary_sql(&list, &filter)
+            )
+        } else {
+            format!(
+                "select * from ({}) order by {order}",
+                ticket_summary_sql(&list, &filter)
+            )
+        }
     };
     let what = if args.surveys { "surveys" } else { "tickets" };
-    let config = global.config()?;
     let output = global.output(args.max_rows);
     let engine = crate::engine::Engine::open(&config).await?;
     engine.require(&format!("service figures ({what})"), &[what])?;
@@ -81,27 +120,12 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
 
 /// The ticket breakdown columns of `--by`.
 fn dimensions(by: &str) -> Result<Vec<&'static str>> {
-    const VALID: [(&str, &str); 3] = [
-        ("kind", "kind"),
-        ("month", "month"),
-        ("manager", "manager_id"),
-    ];
-    let mut keys = Vec::new();
-    for word in by.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let Some((_, column)) = VALID.iter().find(|(name, _)| *name == word) else {
-            return Err(Error::Usage(format!(
-                "--by {word:?}: expected a comma-separated list of kind, month, manager"
-            )));
-        };
-        if keys.contains(column) {
-            return Err(Error::Usage(format!("--by: {word} is given twice")));
-        }
-        keys.push(*column);
-    }
-    if keys.is_empty() {
-        return Err(Error::Usage(
-            "--by: expected at least one of kind, month, manager".into(),
-        ));
-    }
-    Ok(keys)
+    super::breakdown::dimensions(
+        by,
+        &[
+            ("kind", "kind"),
+            ("month", "month"),
+            ("manager", "manager_id"),
+        ],
+    )
 }

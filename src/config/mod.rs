@@ -45,6 +45,7 @@ pub struct Config {
     pub managers: ManagersConfig,
     pub campaigns: CampaignsConfig,
     pub event_funnel: EventFunnelConfig,
+    pub service: crate::views::sla::ServiceConfig,
     pub engine: EngineConfig,
     /// Raw DataFusion options, keys without the `datafusion.` prefix
     /// (e.g. `"execution.batch_size" = 8192`).
@@ -296,6 +297,7 @@ impl Default for Config {
             managers: ManagersConfig::default(),
             campaigns: CampaignsConfig::default(),
             event_funnel: EventFunnelConfig::default(),
+            service: Default::default(),
             engine: EngineConfig::default(),
             datafusion: BTreeMap::new(),
             source: None,
@@ -483,6 +485,7 @@ impl Config {
         }
         parse_duration(&self.event_funnel.window)
             .map_err(|e| format!("event_funnel.window: {e}"))?;
+        self.service.seconds()?;
         let clv = &self.clv;
         if clv.horizon_months == 0
             || !(0.0..1.0).contains(&clv.monthly_discount)

@@ -210,7 +210,7 @@ fn before_day(env: &ViewEnv, column: &str, day: NaiveDate) -> Result<String> {
 }
 
 /// SQL condition: the timestamp column falls on a date from `from` to `to` (both included).
-fn between_days(env: &ViewEnv, column: &str, from: NaiveDate, to: NaiveDate) -> Result<String> {
+pub fn between_days(env: &ViewEnv, column: &str, from: NaiveDate, to: NaiveDate) -> Result<String> {
     let next = to
         .succ_opt()
         .ok_or_else(|| Error::Usage(format!("date {to} is out of range")))?;
@@ -222,7 +222,7 @@ fn between_days(env: &ViewEnv, column: &str, from: NaiveDate, to: NaiveDate) -> 
 }
 
 /// The configured purchase statuses as a SQL list.
-fn purchase_statuses(env: &ViewEnv) -> String {
+pub fn purchase_statuses(env: &ViewEnv) -> String {
     env.config
         .purchase_statuses
         .iter()
@@ -327,7 +327,7 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
         .join(", ");
     let all_rate = per_day("coalesce(a.activities, 0)");
     let act_in = in_period("occurred_at")?;
-    let resp_up_to = up_to("a.occurred_at")?;
+    let first_touch = first_response_sql(env, "manager_id is not null", period)?;
     let ord_in = in_period("ordered_at")?;
     let created_local = env.local_date("created_at");
     let closed_local = env.local_date("closed_at");
@@ -353,15 +353,7 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
                filter (where status = 'won' and {closed_in}) as avg_cycle_days \
            from deals where manager_id is not null and (({created_in}) or ({closed_in})) \
            group by manager_id), \
-         first_touch as ( \
-           select d.manager_id, d.deal_id, \
-             min(date_part('epoch', a.occurred_at) - date_part('epoch', d.created_at)) \
-               as seconds \
-           from (select deal_id, manager_id, created_at from deals \
-                 where manager_id is not null and {created_in}) d \
-           left join activities a on a.deal_id = d.deal_id \
-             and a.occurred_at >= d.created_at and a.kind <> 'task' and {resp_up_to} \
-           group by d.manager_id, d.deal_id), \
+         first_touch as ({first_touch}), \
          resp as ( \
            select manager_id, median(seconds / 60.0) as response_median_minutes, \
              count(*) filter (where seconds <= {sla_seconds}) as responded_within_sla, \
@@ -406,6 +398,27 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
          {owned_join}",
         from_sql = date_sql(from),
         to_sql = date_sql(to),
+    ))
+}
+
+/// SQL of the lead response of each deal created in the period and matching `filter` (SQL
+/// over `deals`): deal_id, customer_id, manager_id, created_at, `first_contact_at` (the first
+/// call, meeting or e-mail logged on the deal at or after its creation, up to as_of; NULL
+/// when unanswered) and `seconds` from creation to it. The one definition of lead response:
+/// the KPIs count from it and `lead_sla_misses` lists from it.
+pub fn first_response_sql(env: &ViewEnv, filter: &str, period: Period) -> Result<String> {
+    let created_in = between_days(env, "created_at", period.from, period.to)?;
+    let up_to = env.up_to_as_of("a.occurred_at")?;
+    Ok(format!(
+        "select d.manager_id, d.deal_id, d.customer_id, d.created_at, \
+           min(a.occurred_at) as first_contact_at, \
+           min(date_part('epoch', a.occurred_at) - date_part('epoch', d.created_at)) \
+             as seconds \
+         from (select deal_id, customer_id, manager_id, created_at from deals \
+               where ({filter}) and {created_in}) d \
+         left join activities a on a.deal_id = d.deal_id \
+           and a.occurred_at >= d.created_at and a.kind <> 'task' and {up_to} \
+         group by d.manager_id, d.deal_id, d.customer_id, d.created_at"
     ))
 }
 

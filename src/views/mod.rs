@@ -11,8 +11,10 @@
 //!   purchases" of the CLV definitions).
 
 pub mod abc_xyz;
+pub mod arpu;
 mod buckets;
 pub mod clv;
+pub mod diagnostics;
 pub mod event_funnel;
 pub mod features;
 pub mod managers;
@@ -21,6 +23,7 @@ pub mod pipeline;
 pub mod retention;
 pub mod rfm;
 pub mod service;
+pub mod sla;
 
 use std::collections::HashMap;
 
@@ -118,6 +121,9 @@ pub fn names() -> Vec<&'static str> {
         .chain(marketing::NAMES)
         .chain(service::NAMES)
         .chain(event_funnel::NAMES)
+        .chain(diagnostics::NAMES)
+        .chain(sla::NAMES)
+        .chain(arpu::NAMES)
         .copied()
         .collect()
 }
@@ -178,6 +184,9 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(marketing::views(env)?);
     views.extend(service::views(env)?);
     views.extend(event_funnel::views(env)?);
+    views.extend(diagnostics::views(env)?);
+    views.extend(sla::views(env)?);
+    views.extend(arpu::views(env)?);
     Ok(views)
 }
 

@@ -5,6 +5,7 @@
 
 mod architecture;
 mod cli_abc_xyz;
+mod cli_arpu;
 mod cli_clv;
 mod cli_forecast;
 mod cli_funnel_events;
@@ -17,9 +18,11 @@ mod cli_misc;
 mod cli_report;
 mod cli_retention;
 mod cli_run;
+mod cli_sales;
 mod cli_schema;
 mod cli_segment;
 mod cli_service;
+mod cli_service_sla;
 mod cli_sql;
 mod cli_validate;
 mod cli_value;

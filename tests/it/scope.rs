@@ -612,6 +612,9 @@ async fn targets(whole: &Engine) -> Vec<(String, String)> {
         "campaign_member_outcomes",
         "event_funnel_customers",
         "ticket_facts",
+        "lead_sla_misses",
+        "departed_manager_customers",
+        "ticket_sla",
     ] {
         assert!(
             targets.iter().any(|(t, _)| t == must),

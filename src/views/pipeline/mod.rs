@@ -192,7 +192,7 @@ pub(super) fn stage_list(p: &PipelineConfig, with_lost: bool) -> String {
 /// The q-quantile, interpolated linearly between the closest ranks (as `percentile_cont`,
 /// whose DataFusion 55 implementation is off in the sixth digit), of a sorted array of
 /// non-NULL values; NULL for an empty or NULL array.
-pub(super) fn quantile(xs: &str, q: f64) -> String {
+pub fn quantile(xs: &str, q: f64) -> String {
     let n = format!("cast(cardinality({xs}) as bigint)");
     let pos = format!("cast({n} - 1 as double) * {q:?}");
     let lo = format!("cast(floor({pos}) as bigint)");
@@ -203,7 +203,7 @@ pub(super) fn quantile(xs: &str, q: f64) -> String {
 }
 
 /// The sorted array of the non-NULL values of a column, for [`quantile`].
-pub(super) fn sorted(column: &str) -> String {
+pub fn sorted(column: &str) -> String {
     format!("array_agg({column} order by {column}) filter (where {column} is not null)")
 }
 
@@ -213,7 +213,7 @@ pub(super) fn days_between(from: &str, to: &str) -> String {
 }
 
 /// The status of a `deals` row (alias `d`) as of as_of.
-pub(super) fn status_sql(env: &ViewEnv) -> Result<String> {
+pub fn status_sql(env: &ViewEnv) -> Result<String> {
     let closed_by = env.up_to_as_of("d.closed_at")?;
     Ok(format!(
         "case when d.closed_at is not null and not ({closed_by}) then 'open' \
