@@ -14,9 +14,11 @@ use crate::{Error, Result};
 
 pub mod engine_url;
 pub mod scope;
+pub mod service;
 
 pub use engine_url::EngineUrl;
 pub use scope::Scope;
+pub use service::ServiceConfig;
 
 /// The file name looked for in the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "crmlens.toml";
@@ -45,7 +47,7 @@ pub struct Config {
     pub managers: ManagersConfig,
     pub campaigns: CampaignsConfig,
     pub event_funnel: EventFunnelConfig,
-    pub service: crate::views::sla::ServiceConfig,
+    pub service: ServiceConfig,
     pub engine: EngineConfig,
     /// Raw DataFusion options, keys without the `datafusion.` prefix
     /// (e.g. `"execution.batch_size" = 8192`).
