@@ -86,16 +86,16 @@ async fn phase<T>(
     reset_peak_rss();
     let started = std::time::Instant::now();
     let out = work.await.map_err(|e| e.context(format!("{name} phase")))?;
+    let (seconds, peak) = (started.elapsed().as_secs_f64(), peak_rss());
+    log::info!(
+        "{name}: {seconds:.1} s, peak memory {}",
+        peak.map_or("unknown".into(), |b| format!("{} MB", b >> 20))
+    );
     phases.push(Phase {
         phase: name.to_string(),
-        seconds: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: peak_rss(),
+        seconds,
+        peak_rss_bytes: peak,
     });
-    log::info!(
-        "{name}: {:.1} s, peak memory {}",
-        started.elapsed().as_secs_f64(),
-        peak_rss().map_or("unknown".into(), |b| format!("{} MB", b >> 20))
-    );
     Ok(out)
 }
 
@@ -135,7 +135,7 @@ impl Summary {
 }
 
 /// The .sql files of a folder, in name order; a folder without any is a usage error.
-pub fn query_files(dir: &Path) -> Result<Vec<PathBuf>> {
+fn query_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::GlobalArgs;
 use crate::Result;
-use crate::nightly::{Options, Outcome, query_files};
+use crate::nightly::{Options, Outcome};
 use crate::output::progress::Progress;
 use crate::output::text::{Align, TextTable};
 use crate::output::{Format, write_json_object, write_stdout};
@@ -32,8 +32,6 @@ pub struct Args {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let config = global.config()?;
-    // Arguments first: a folder without queries is refused before the validation pass.
-    query_files(&args.queries)?;
     let format = match global.format {
         None | Some(Format::Table) | Some(Format::Json) | Some(Format::Jsonl) => Format::Csv,
         Some(f) => f,

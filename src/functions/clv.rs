@@ -265,27 +265,12 @@ impl ScalarUDFImpl for ClvUdf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::clv::bgnbd;
-    use crate::analytics::clv::model::{ModelKind, PurchaseParams, TimeUnit};
 
     /// The published CDNOW BG/NBD parameters (weeks), without a spend model.
     fn context() -> SessionContext {
         let model = ClvModel {
-            model: ModelKind::BgNbd,
-            time_unit: TimeUnit::Weeks,
-            n_customers: 2357,
-            params: PurchaseParams::BgNbd(bgnbd::Params {
-                r: 0.2426,
-                alpha: 4.4135,
-                a: 0.7929,
-                b: 2.4258,
-            }),
-            log_likelihood: -9582.4,
-            converged: true,
-            iterations: 1,
             spend: None,
-            as_of: chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
-            crmlens_version: "test".into(),
+            ..crate::analytics::clv::model::cdnow_model()
         };
         let ctx = SessionContext::new();
         register_functions(&ctx, model, &ClvConfig::default());

@@ -241,11 +241,17 @@ impl ClvModel {
     }
 }
 
+/// The published CDNOW BG/NBD and Gamma-Gamma parameters (weeks) as a fitted model, for tests.
+#[cfg(test)]
+pub(crate) fn cdnow_model() -> ClvModel {
+    tests::model()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn model() -> ClvModel {
+    pub(super) fn model() -> ClvModel {
         ClvModel {
             model: ModelKind::BgNbd,
             time_unit: TimeUnit::Weeks,
