@@ -16,15 +16,11 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 use serde::Serialize;
-use serde_json::{Map, Number, Value};
 
 use crate::{Error, Result};
 
-mod json;
 pub mod progress;
 pub mod text;
-
-pub use json::cell_to_json;
 
 /// How a result table is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -371,28 +367,23 @@ impl Sink {
                 self.put(&buf)?;
             }
             Writer::Json { first } => {
-                let mut buf = Vec::new();
-                for row in 0..n {
+                // Arrow's JSON lines, framed as one array: a line never holds a raw newline
+                // (JSON escapes it inside strings), so each line is one row object.
+                let lines = json_lines(batch)?;
+                let mut buf = Vec::with_capacity(lines.len() + 2 * n);
+                for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
                     if !*first {
                         buf.push(b',');
                     }
                     *first = false;
                     buf.push(b'\n');
-                    let obj = row_to_json(batch, row)?;
-                    serde_json::to_writer(&mut buf, &obj)
-                        .map_err(|e| Error::Usage(e.to_string()))?;
+                    buf.extend_from_slice(line);
                 }
                 self.put(&buf)?;
             }
             Writer::Jsonl => {
-                let mut buf = Vec::new();
-                for row in 0..n {
-                    let obj = row_to_json(batch, row)?;
-                    serde_json::to_writer(&mut buf, &obj)
-                        .map_err(|e| Error::Usage(e.to_string()))?;
-                    buf.push(b'\n');
-                }
-                self.put(&buf)?;
+                let lines = json_lines(batch)?;
+                self.put(&lines)?;
             }
             Writer::Parquet(w, plain) => {
                 w.write(&to_plain(batch, plain)?)?;
@@ -552,25 +543,25 @@ fn check_csv_types(schema: &SchemaRef) -> Result<()> {
     Ok(())
 }
 
-fn row_to_json(batch: &RecordBatch, row: usize) -> Result<Value> {
-    let mut obj = Map::with_capacity(batch.num_columns());
-    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
-        obj.insert(field.name().clone(), cell_to_json(col, row)?);
-    }
-    Ok(Value::Object(obj))
+/// A batch as JSON lines through arrow-json: numbers as numbers (decimals with every digit,
+/// NaN and infinities as null), dates `YYYY-MM-DD`, timestamps RFC 3339, nulls written out.
+fn json_lines(batch: &RecordBatch) -> Result<Vec<u8>> {
+    use datafusion::arrow::json::{WriterBuilder, writer::LineDelimited};
+    let mut buf = Vec::new();
+    let mut w = WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build::<_, LineDelimited>(&mut buf);
+    w.write(batch)?;
+    w.finish()?;
+    drop(w);
+    Ok(buf)
 }
 
-/// Formats a cell with Arrow's display rules, for types without a JSON mapping of their own.
-fn display_cell(array: &ArrayRef, row: usize) -> Result<String> {
+/// A cell as text with Arrow's display rules (dates `YYYY-MM-DD`, decimals with every digit).
+pub fn display_cell(array: &ArrayRef, row: usize) -> Result<String> {
     let opts = FormatOptions::default();
     let f = ArrayFormatter::try_new(array.as_ref(), &opts)?;
     Ok(f.value(row).to_string())
-}
-
-fn float(v: f64) -> Value {
-    Number::from_f64(v)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
 }
 
 /// Microseconds since the epoch of a timestamp cell of any unit (the raw value: a naive
@@ -594,6 +585,75 @@ pub fn timestamp_micros(array: &ArrayRef, unit: TimeUnit, row: usize) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// JSON and JSON lines through arrow-json, against text written by hand: a decimal with
+    /// more digits than a float holds, a date, UTC and naive timestamps, a null written out,
+    /// a NaN as null, a string with a newline, and two batches framed as one array.
+    #[test]
+    fn json_keeps_every_digit_and_frames_batches() {
+        use datafusion::arrow::array::{
+            Date32Array, Decimal128Array, Float64Array, StringArray, TimestampMicrosecondArray,
+        };
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("amount", DataType::Decimal128(38, 10), true),
+            Field::new("day", DataType::Date32, true),
+            Field::new(
+                "at",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new("naive", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new("ratio", DataType::Float64, true),
+            Field::new("note", DataType::Utf8, true),
+        ]));
+        let batch = |amount: i128, note: Option<&str>, ratio: f64| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(
+                        Decimal128Array::from(vec![Some(amount)])
+                            .with_precision_and_scale(38, 10)
+                            .unwrap(),
+                    ),
+                    Arc::new(Date32Array::from(vec![19_723])),
+                    Arc::new(
+                        TimestampMicrosecondArray::from(vec![1_704_110_400_000_000])
+                            .with_timezone("UTC"),
+                    ),
+                    Arc::new(TimestampMicrosecondArray::from(vec![1_704_110_400_500_000])),
+                    Arc::new(Float64Array::from(vec![ratio])),
+                    Arc::new(StringArray::from(vec![note])),
+                ],
+            )
+            .unwrap()
+        };
+        let batches = [
+            batch(12_345_678_901_234_567_890_123, Some("a\nb"), 0.25),
+            batch(-5, None, f64::NAN),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let write = |format: Format| {
+            let path = dir.path().join("out");
+            let options = OutputOptions {
+                format,
+                output: Some(path.clone()),
+                max_rows: 10,
+            };
+            write_batches(schema.clone(), &batches, &options).unwrap();
+            std::fs::read_to_string(path).unwrap()
+        };
+        let first = r#"{"amount":1234567890123.4567890123,"day":"2024-01-01","at":"2024-01-01T12:00:00Z","naive":"2024-01-01T12:00:00.500","ratio":0.25,"note":"a\nb"}"#;
+        let second = r#"{"amount":-0.0000000005,"day":"2024-01-01","at":"2024-01-01T12:00:00Z","naive":"2024-01-01T12:00:00.500","ratio":null,"note":null}"#;
+        assert_eq!(write(Format::Jsonl), format!("{first}\n{second}\n"));
+        assert_eq!(write(Format::Json), format!("[\n{first},\n{second}\n]\n"));
+        let empty = OutputOptions {
+            format: Format::Json,
+            output: Some(dir.path().join("empty")),
+            max_rows: 10,
+        };
+        write_batches(schema.clone(), &[], &empty).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("empty")).unwrap(), "[]\n");
+    }
 
     #[test]
     fn atomic_file_replaces_only_on_commit() {

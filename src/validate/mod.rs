@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::dataset::discover::{Dataset, check_parquet_file};
 use crate::dataset::schema::{TableSpec, tables};
 use crate::engine::{dataset_path, session_context, tables as engine_tables};
-use crate::output::cell_to_json;
+use crate::output::display_cell;
 use crate::{Error, Result};
 
 mod checks;
@@ -407,12 +407,9 @@ fn example_strings(batches: &[RecordBatch]) -> Result<Vec<String>> {
             let parts: Vec<String> = b
                 .columns()
                 .iter()
-                .map(|c| {
-                    cell_to_json(c, row).map(|v| match v {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Null => "NULL".into(),
-                        other => other.to_string(),
-                    })
+                .map(|c| match c.is_null(row) {
+                    true => Ok("NULL".to_string()),
+                    false => display_cell(c, row),
                 })
                 .collect::<Result<_>>()?;
             out.push(parts.join("/"));
