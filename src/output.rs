@@ -544,14 +544,37 @@ fn check_csv_types(schema: &SchemaRef) -> Result<()> {
 }
 
 /// A batch as JSON lines through arrow-json: numbers as numbers (decimals with every digit,
-/// NaN and infinities as null), dates `YYYY-MM-DD`, timestamps RFC 3339, nulls written out.
+/// NaN and infinities as null), dates `YYYY-MM-DD`, zoned timestamps RFC 3339 in UTC
+/// (`2024-03-31T20:30:00Z`, fractions of a second only when there are any), naive ones as
+/// written (`2024-03-31T20:30:00`), nulls written out.
 fn json_lines(batch: &RecordBatch) -> Result<Vec<u8>> {
     use datafusion::arrow::json::{WriterBuilder, writer::LineDelimited};
+    // A zoned timestamp holds an instant: stating it in UTC (a change of the column's zone
+    // only, not of its values) gives one spelling whatever zone the dataset uses.
+    let utc: Arc<str> = Arc::from("UTC");
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        match field.data_type() {
+            DataType::Timestamp(unit, Some(_)) => {
+                let to = DataType::Timestamp(*unit, Some(utc.clone()));
+                columns.push(datafusion::arrow::compute::cast(column, &to)?);
+                fields.push(field.as_ref().clone().with_data_type(to));
+            }
+            _ => {
+                columns.push(column.clone());
+                fields.push(field.as_ref().clone());
+            }
+        }
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
     let mut buf = Vec::new();
     let mut w = WriterBuilder::new()
         .with_explicit_nulls(true)
+        .with_timestamp_format("%Y-%m-%dT%H:%M:%S%.f".to_string())
+        .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%S%.fZ".to_string())
         .build::<_, LineDelimited>(&mut buf);
-    w.write(batch)?;
+    w.write(&batch)?;
     w.finish()?;
     drop(w);
     Ok(buf)
@@ -599,10 +622,14 @@ mod tests {
             Field::new("day", DataType::Date32, true),
             Field::new(
                 "at",
-                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                DataType::Timestamp(TimeUnit::Microsecond, Some("+03:00".into())),
                 true,
             ),
-            Field::new("naive", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new(
+                "naive",
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                true,
+            ),
             Field::new("ratio", DataType::Float64, true),
             Field::new("note", DataType::Utf8, true),
         ]));
@@ -617,8 +644,9 @@ mod tests {
                     ),
                     Arc::new(Date32Array::from(vec![19_723])),
                     Arc::new(
+                        // 12:00 UTC, in a column zoned +03:00: written as the instant in UTC.
                         TimestampMicrosecondArray::from(vec![1_704_110_400_000_000])
-                            .with_timezone("UTC"),
+                            .with_timezone("+03:00"),
                     ),
                     Arc::new(TimestampMicrosecondArray::from(vec![1_704_110_400_500_000])),
                     Arc::new(Float64Array::from(vec![ratio])),
@@ -652,7 +680,10 @@ mod tests {
             max_rows: 10,
         };
         write_batches(schema.clone(), &[], &empty).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("empty")).unwrap(), "[]\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("empty")).unwrap(),
+            "[]\n"
+        );
     }
 
     #[test]

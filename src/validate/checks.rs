@@ -35,47 +35,52 @@ fn in_list(values: impl IntoIterator<Item = impl AsRef<str>>) -> String {
         .join(", ")
 }
 
-impl Checker<'_> {
-    async fn scalar(&self, sql: &str) -> Result<u64> {
-        let batches = self.ctx.sql(sql).await?.collect().await?;
-        let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
-            return Ok(0);
-        };
-        let col = datafusion::arrow::compute::cast(b.column(0), &DataType::Int64)?;
-        let col = col.as_primitive::<Int64Type>();
-        Ok(if col.is_null(0) {
-            0
-        } else {
-            col.value(0).max(0) as u64
-        })
-    }
+/// How a check's count of faulty rows is computed.
+enum Count {
+    /// Rows of the table matching a condition: counted for all such checks of a table in one
+    /// pass over it (one `sum(case …)` per check), so validating a table reads it once.
+    Rows(String),
+    /// A query of its own returning one count (duplicate keys, orphans: both aggregations,
+    /// which spill to disk under the memory limit rather than hold a join's build side).
+    Query(String),
+}
 
+/// One check of a table, in the order its findings are reported.
+struct Check {
+    severity: Severity,
+    column: String,
+    check: &'static str,
+    message: String,
+    count: Count,
+    /// The query listing up to five examples, run only when the check finds rows.
+    examples: Option<String>,
+}
+
+impl Checker<'_> {
     async fn examples(&self, sql: &str) -> Result<Vec<String>> {
         let batches = self.ctx.sql(sql).await?.collect().await?;
         example_strings(&batches)
     }
 
-    /// Rows of `table` matching `cond`, with up to five distinct values of `example`.
-    async fn count_where(
-        &self,
-        table: &str,
-        cond: &str,
-        example: Option<&str>,
-    ) -> Result<(u64, Vec<String>)> {
-        let t = q(table);
-        let n = self
-            .scalar(&format!("select count(*) from {t} where {cond}"))
-            .await?;
-        let examples = match example {
-            Some(e) if n > 0 => {
-                self.examples(&format!(
-                    "select distinct cast({e} as varchar) as example from {t} where {cond} order by 1 limit 5"
-                ))
-                .await?
+    /// The first column of the first row of a query, as a count (0 for none or NULL).
+    async fn scalar(&self, sql: &str) -> Result<u64> {
+        Ok(self.row_counts(sql, 1).await?[0])
+    }
+
+    /// The first `n` columns of a query's one row, as counts (0 for none or NULL).
+    async fn row_counts(&self, sql: &str, n: usize) -> Result<Vec<u64>> {
+        let batches = self.ctx.sql(sql).await?.collect().await?;
+        let mut counts = vec![0; n];
+        if let Some(b) = batches.iter().find(|b| b.num_rows() > 0) {
+            for (i, count) in counts.iter_mut().enumerate() {
+                let col = datafusion::arrow::compute::cast(b.column(i), &DataType::Int64)?;
+                let col = col.as_primitive::<Int64Type>();
+                if !col.is_null(0) {
+                    *count = col.value(0).max(0) as u64;
+                }
             }
-            _ => vec![],
-        };
-        Ok((n, examples))
+        }
+        Ok(counts)
     }
 
     /// A SQL expression identifying a row for examples: the key columns other than `skip`.
@@ -100,41 +105,80 @@ impl Checker<'_> {
             .map(|(s, schema)| usable_column(schema, s, column))
     }
 
+    /// Runs every check of one table: one pass over the table for the row conditions, one
+    /// aggregation each for duplicate keys and orphan references, then the examples of the
+    /// checks that found rows.
     pub async fn table_checks(
         &self,
         spec: &TableSpec,
         schema: &SchemaRef,
         findings: &mut Vec<Finding>,
     ) -> Result<()> {
-        let t = spec.name;
-        let has = |c: &str| usable_column(schema, spec, c);
-        let mut add = |severity, column: &str, check, count: u64, examples, message: String| {
-            if count > 0 {
-                findings.push(Finding {
-                    severity,
-                    table: t.into(),
-                    column: Some(column.into()),
-                    check,
-                    count,
-                    examples,
-                    message,
-                });
+        let checks = self.checks(spec, schema)?;
+        let t = q(spec.name);
+        let conditions: Vec<&str> = checks
+            .iter()
+            .filter_map(|c| match &c.count {
+                Count::Rows(cond) => Some(cond.as_str()),
+                Count::Query(_) => None,
+            })
+            .collect();
+        let mut row_counts = if conditions.is_empty() {
+            vec![]
+        } else {
+            let sums = conditions
+                .iter()
+                .map(|cond| format!("sum(case when {cond} then 1 else 0 end)"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.row_counts(&format!("select {sums} from {t}"), conditions.len())
+                .await?
+        }
+        .into_iter();
+        for check in checks {
+            let count = match &check.count {
+                Count::Rows(_) => row_counts.next().unwrap_or(0),
+                Count::Query(sql) => self.scalar(sql).await?,
+            };
+            if count == 0 {
+                continue;
             }
+            let examples = match &check.examples {
+                Some(sql) => self.examples(sql).await?,
+                None => vec![],
+            };
+            findings.push(Finding {
+                severity: check.severity,
+                table: spec.name.into(),
+                column: Some(check.column),
+                check: check.check,
+                count,
+                examples,
+                message: check.message,
+            });
+        }
+        Ok(())
+    }
+
+    /// The checks of one table, in the order their findings are reported.
+    fn checks(&self, spec: &TableSpec, schema: &SchemaRef) -> Result<Vec<Check>> {
+        let t = q(spec.name);
+        let has = |c: &str| usable_column(schema, spec, c);
+        let mut checks = Vec::new();
+        let rows = |severity, column: &str, check, cond: String, example: Option<&str>, message| {
+            rows_check(&t, severity, column, check, cond, example, message)
         };
 
         for c in spec.columns.iter().filter(|c| !c.nullable && has(c.name)) {
             let label = self.label(spec, schema, c.name);
-            let (n, ex) = self
-                .count_where(t, &format!("{} is null", q(c.name)), label.as_deref())
-                .await?;
-            add(
+            checks.push(rows(
                 Severity::Error,
                 c.name,
                 "null_value",
-                n,
-                ex,
+                format!("{} is null", q(c.name)),
+                label.as_deref(),
                 "nulls in a column that must not have them".into(),
-            );
+            ));
         }
 
         if !spec.key.is_empty() && spec.key.iter().all(|k| has(k)) {
@@ -146,121 +190,111 @@ impl Checker<'_> {
                 .collect::<Vec<_>>()
                 .join(" and ");
             let dups = format!(
-                "select {keys}, count(*) as n from {} where {not_null} group by {keys} having count(*) > 1",
-                q(t)
+                "select {keys}, count(*) as n from {t} where {not_null} group by {keys} having count(*) > 1"
             );
-            let n = self
-                .scalar(&format!("select coalesce(sum(n), 0) from ({dups})"))
-                .await?;
-            let ex = if n > 0 {
-                let label = spec
-                    .key
-                    .iter()
-                    .map(|k| format!("cast({} as varchar)", q(k)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.examples(&format!(
-                    "select concat_ws('/', {label}) as k from ({dups}) order by 1 limit 5"
-                ))
-                .await?
-            } else {
-                vec![]
-            };
-            add(
-                Severity::Error,
-                &spec.key.join(", "),
-                "duplicate_key",
-                n,
-                ex,
-                format!(
+            let label = spec
+                .key
+                .iter()
+                .map(|k| format!("cast({} as varchar)", q(k)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            checks.push(Check {
+                severity: Severity::Error,
+                column: spec.key.join(", "),
+                check: "duplicate_key",
+                message: format!(
                     "rows sharing a key ({}) that must be unique",
                     spec.key.join(", ")
                 ),
-            );
+                count: Count::Query(format!("select coalesce(sum(n), 0) from ({dups})")),
+                examples: Some(format!(
+                    "select concat_ws('/', {label}) as k from ({dups}) order by 1 limit 5"
+                )),
+            });
         }
 
         for r in spec.references.iter().filter(|r| has(r.column)) {
             let c = q(r.column);
             match self.target_usable(r.table, r.target) {
                 Some(true) => {
-                    let cond = format!(
-                        "{c} is not null and {c} not in (select {tc} from {tt} where {tc} is not null)",
-                        tc = q(r.target),
-                        tt = q(r.table)
+                    // Each value of the column beside each key of the target, grouped: a
+                    // value no target row has is an orphan. An aggregation rather than a
+                    // `not in` anti-join, whose build side (every target key) cannot spill.
+                    let (tc, tt) = (q(r.target), q(r.table));
+                    let keys = format!(
+                        "select k, max(target) as target, sum(referring) as referring from (\
+                           select {c} as k, 1 as referring, 0 as target from {t} where {c} is not null \
+                           union all \
+                           select {tc} as k, 0 as referring, 1 as target from {tt} where {tc} is not null\
+                         ) group by k"
                     );
-                    let (n, ex) = self.count_where(t, &cond, Some(&c)).await?;
-                    add(
-                        Severity::Error,
-                        r.column,
-                        "orphan_reference",
-                        n,
-                        ex,
-                        format!("rows whose {} is not a {}.{}", r.column, r.table, r.target),
-                    );
+                    checks.push(Check {
+                        severity: Severity::Error,
+                        column: r.column.into(),
+                        check: "orphan_reference",
+                        message: format!(
+                            "rows whose {} is not a {}.{}",
+                            r.column, r.table, r.target
+                        ),
+                        count: Count::Query(format!(
+                            "select coalesce(sum(referring), 0) from ({keys}) where target = 0"
+                        )),
+                        examples: Some(format!(
+                            "select cast(k as varchar) as example from ({keys}) where target = 0 order by 1 limit 5"
+                        )),
+                    });
                 }
                 Some(false) => {}
-                None => {
-                    let (n, ex) = self
-                        .count_where(t, &format!("{c} is not null"), Some(&c))
-                        .await?;
-                    add(
-                        Severity::Warning,
-                        r.column,
-                        "unresolvable_reference",
-                        n,
-                        ex,
-                        format!(
-                            "rows refer to table {}, which the dataset does not have",
-                            r.table
-                        ),
-                    );
-                }
+                None => checks.push(rows(
+                    Severity::Warning,
+                    r.column,
+                    "unresolvable_reference",
+                    format!("{c} is not null"),
+                    Some(&c),
+                    format!(
+                        "rows refer to table {}, which the dataset does not have",
+                        r.table
+                    ),
+                )),
             }
         }
 
         for c in spec.columns.iter().filter(|c| has(c.name)) {
             let col = q(c.name);
             if !c.values.is_empty() {
-                let cond = format!(
-                    "{col} is not null and cast({col} as varchar) not in ({})",
-                    in_list(c.values)
-                );
-                let (n, ex) = self.count_where(t, &cond, Some(&col)).await?;
-                add(
+                checks.push(rows(
                     Severity::Error,
                     c.name,
                     "unknown_value",
-                    n,
-                    ex,
+                    format!(
+                        "{col} is not null and cast({col} as varchar) not in ({})",
+                        in_list(c.values)
+                    ),
+                    Some(&col),
                     format!("values outside {}", c.values.join(" | ")),
-                );
+                ));
             }
             if let Some((lo, hi)) = c.range {
-                let cond = format!("{col} < {lo} or {col} > {hi}");
-                let (n, ex) = self.count_where(t, &cond, Some(&col)).await?;
-                add(
+                checks.push(rows(
                     Severity::Error,
                     c.name,
                     "out_of_range",
-                    n,
-                    ex,
+                    format!("{col} < {lo} or {col} > {hi}"),
+                    Some(&col),
                     format!("values outside {lo}..={hi}"),
-                );
+                ));
             }
             // Number columns hold money (amounts, prices, costs, targets).
             if c.kind == ColumnKind::Number {
                 let label = self.label(spec, schema, c.name);
-                let (n, ex) = self
-                    .count_where(t, &format!("{col} < 0"), label.as_deref())
-                    .await?;
-                add(
+                checks.push(rows(
                     Severity::Warning,
                     c.name,
                     "negative_amount",
-                    n,
-                    ex,
+                    format!("{col} < 0"),
+                    label.as_deref(),
                     "negative amounts".into(),
-                );
+                ));
             }
             if c.kind == ColumnKind::Timestamp
                 && let Some(as_of) = self.as_of
@@ -270,43 +304,65 @@ impl Checker<'_> {
                 let raw =
                     super::after_as_of_raw(as_of, &self.config.timezone, *unit, tz.is_some())?;
                 let label = self.label(spec, schema, c.name);
-                let cond = format!("cast({col} as bigint) >= {raw}");
-                let (n, ex) = self.count_where(t, &cond, label.as_deref()).await?;
-                add(
+                checks.push(rows(
                     Severity::Warning,
                     c.name,
                     "after_as_of",
-                    n,
-                    ex,
+                    format!("cast({col} as bigint) >= {raw}"),
+                    label.as_deref(),
                     format!(
                         "timestamps after as_of {as_of} (analyses as of that date ignore them)"
                     ),
-                );
+                ));
             }
         }
 
-        if t == "deal_stage_history" && has("stage") {
+        if spec.name == "deal_stage_history" && has("stage") {
             let pipeline = &self.config.pipeline;
             let known = pipeline
                 .stages
                 .iter()
                 .chain(std::iter::once(&pipeline.lost_stage));
-            let cond = format!("cast(\"stage\" as varchar) not in ({})", in_list(known));
-            let (n, ex) = self.count_where(t, &cond, Some("\"stage\"")).await?;
-            add(
+            checks.push(rows(
                 Severity::Error,
                 "stage",
                 "unknown_stage",
-                n,
-                ex,
+                format!("cast(\"stage\" as varchar) not in ({})", in_list(known)),
+                Some("\"stage\""),
                 format!(
                     "stages not in the configured pipeline ({} | {}); set pipeline.stages in crmlens.toml",
                     pipeline.stages.join(" → "),
                     pipeline.lost_stage
                 ),
-            );
+            ));
         }
-        Ok(())
+        Ok(checks)
+    }
+}
+
+/// A check counting the rows of table `t` (quoted) matching `cond`, with up to five distinct
+/// values of `example` among them.
+fn rows_check(
+    t: &str,
+    severity: Severity,
+    column: &str,
+    check: &'static str,
+    cond: String,
+    example: Option<&str>,
+    message: String,
+) -> Check {
+    let examples = example.map(|e| {
+        format!(
+            "select distinct cast({e} as varchar) as example from {t} where {cond} order by 1 limit 5"
+        )
+    });
+    Check {
+        severity,
+        column: column.into(),
+        check,
+        message,
+        count: Count::Rows(cond),
+        examples,
     }
 }
 
