@@ -25,6 +25,7 @@ pub mod functions;
 pub mod generate;
 pub mod hint;
 pub mod import;
+pub mod metrics;
 pub mod nightly;
 pub mod output;
 #[cfg(feature = "polars")]

@@ -1,11 +1,8 @@
-//! `crmlens abc-xyz`: the ABC / XYZ classes of customers or products (views
-//! `customer_abc_xyz`, `product_abc_xyz`), or their 3×3 matrix.
+//! `crmlens abc-xyz`: arguments for [`crate::metrics::abc_xyz`].
 
-use super::GlobalArgs;
+use super::{GlobalArgs, open, write};
 use crate::Result;
-use crate::engine::Engine;
-use crate::output::write_dataframe;
-use crate::views::abc_xyz::{Entity, summary_sql};
+use crate::metrics::abc_xyz::{Entity, classes, matrix};
 
 /// ABC / XYZ classes of customers or products, or the ABC×XYZ matrix
 #[derive(Debug, clap::Args)]
@@ -48,23 +45,12 @@ impl From<By> for Entity {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
-    let config = global.config()?;
-    let output = global.output(args.max_rows);
     let entity = Entity::from(args.by);
-    let engine = Engine::open(&config).await?;
-    engine.require(&format!("ABC / XYZ by {}", entity.noun()), entity.tables())?;
-    let sql = if args.summary {
-        summary_sql(entity)
+    let engine = open(global).await?;
+    let df = if args.summary {
+        matrix(&engine, entity).await?
     } else {
-        format!(
-            "select * from {} order by revenue desc, {}",
-            entity.view(),
-            entity.key()
-        )
+        classes(&engine, entity).await?
     };
-    let rows = write_dataframe(engine.sql(&sql).await?, &output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
-    }
-    Ok(0)
+    write(global, args.max_rows, df).await
 }

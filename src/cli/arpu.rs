@@ -1,10 +1,9 @@
-//! `crmlens arpu`: the view `customer_base_monthly`, whole or split by a customer dimension
-//! (definitions in `views::arpu`).
+//! `crmlens arpu`: arguments for [`crate::metrics::arpu`].
 
-use super::GlobalArgs;
 use super::sales::MonthsShown;
+use super::{GlobalArgs, open, write};
 use crate::Result;
-use crate::views::arpu::{DIMENSIONS, base_monthly_sql};
+use crate::metrics::arpu::{DIMENSIONS, base_monthly};
 
 /// ARPU and the customer base by month
 #[derive(Debug, clap::Args)]
@@ -29,24 +28,8 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
-    let filter = args.months.filter("month")?;
-    let config = global.config()?;
-    let output = global.output(args.months.max_rows);
-    let engine = crate::engine::Engine::open(&config).await?;
-    let as_of = engine.as_of().await?;
-    let env = engine.view_env(as_of).await?;
-    let order = if args.by.is_some() {
-        "month, value"
-    } else {
-        "month"
-    };
-    let sql = format!(
-        "select * from ({}) where {filter} order by {order}",
-        base_monthly_sql(&env, args.by.as_deref())?
-    );
-    let rows = crate::output::write_dataframe(engine.sql(&sql).await?, &output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
-    }
-    Ok(0)
+    let period = args.months.period()?;
+    let engine = open(global).await?;
+    let df = base_monthly(&engine, args.by.as_deref(), period).await?;
+    write(global, args.months.max_rows, df).await
 }

@@ -1,23 +1,17 @@
-//! `crmlens clv fit | predict | evaluate`: the "buy till you die" models over the dataset's
-//! purchases (PRODUCT.md, "CLV, predicted"; CLI.md for the JSON shape).
+//! `crmlens clv fit | predict | evaluate`: arguments for [`Engine::fit_model`] and
+//! [`crate::metrics::clv`] (PRODUCT.md, "CLV, predicted"; CLI.md for the JSON shape).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, Float64Builder, Int64Builder, StringBuilder};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::arrow::record_batch::RecordBatch;
 
-use super::GlobalArgs;
-use crate::analytics::clv::model::{ClvModel, ModelKind, TimeUnit};
-use crate::columns::{numbers, texts};
+use super::{GlobalArgs, write};
+use crate::Result;
+use crate::analytics::clv::model::{ModelKind, TimeUnit};
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::functions::clv::load_model;
-use crate::output::{write_batches, write_dataframe, write_json_object};
-use crate::{Error, Result};
+use crate::metrics::clv;
+use crate::output::{write_batches, write_json_object};
 
 /// Fit, apply and check the CLV models (BG/NBD or Pareto/NBD with Gamma-Gamma spend)
 #[derive(Debug, clap::Args)]
@@ -106,13 +100,11 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     }
 }
 
-async fn fit_model(engine: &Engine, args: &ModelArgs) -> Result<ClvModel> {
-    engine.fit_model(args.model, args.time_unit).await
-}
-
 async fn fit(global: &GlobalArgs, config: &Config, args: FitArgs) -> Result<u8> {
     let engine = Engine::open(config).await?;
-    let model = fit_model(&engine, &args.model).await?;
+    let model = engine
+        .fit_model(args.model.model, args.model.time_unit)
+        .await?;
     if let Some(path) = &args.save {
         write_json_object(&model, Some(path))?;
         log::info!("saved the model to {}", path.display());
@@ -123,112 +115,17 @@ async fn fit(global: &GlobalArgs, config: &Config, args: FitArgs) -> Result<u8> 
 
 async fn predict(global: &GlobalArgs, config: &Config, args: PredictArgs) -> Result<u8> {
     let mut engine = Engine::open(config).await?;
-    let model = match args.model_file.as_ref().or(config.clv.model_file.as_ref()) {
-        Some(path) => load_model(path)?,
-        None => fit_model(&engine, &args.model).await?,
-    };
+    let (kind, unit) = (args.model.model, args.model.time_unit);
+    let model = clv::model(&engine, args.model_file.as_deref(), kind, unit).await?;
     engine.use_model(model).await?;
-    let horizon = args.horizon_days.unwrap_or(config.clv.horizon_days);
-    let sql = format!(
-        "select customer_id, frequency, recency, t, monetary, \
-           clv_expected_purchases(frequency, recency, t, {horizon}) as expected_purchases, \
-           clv_p_alive(frequency, recency, t) as p_alive, \
-           clv_expected_avg_value(frequency, monetary) as expected_avg_value, \
-           clv_value(frequency, recency, t, monetary) as clv \
-         from clv_summary order by customer_id"
-    );
-    let df = engine.sql(&sql).await?;
-    write_dataframe(df, &global.output(args.max_rows)).await?;
-    Ok(0)
+    let df = clv::predictions(&engine, args.horizon_days).await?;
+    write(global, args.max_rows, df).await
 }
 
 async fn evaluate(global: &GlobalArgs, config: &Config, args: EvaluateArgs) -> Result<u8> {
-    // The holdout ends at as_of (given, or the latest order date).
-    let full = Engine::open(config).await?;
-    let end = full.as_of().await?;
-    let cal_end = args.calibration_end;
-    if cal_end >= end {
-        return Err(Error::Usage(format!(
-            "--calibration-end {cal_end} must be before the end of the data ({end}; set with --as-of)"
-        )));
-    }
-    let mut calibration = config.clone();
-    calibration.as_of = Some(cal_end);
-    let cal = Engine::open(&calibration).await?;
-    let model = fit_model(&cal, &args.model).await?;
-    let (ids, data) = cal.clv_summaries().await?;
-    log::info!(
-        "calibration to {cal_end}: {} customers; params {}",
-        data.len(),
-        serde_json::to_string(&model.params).unwrap_or_default()
-    );
-
-    // Actual repeat purchase days in (cal_end, end]: the same `purchase_days` the
-    // calibration summaries come from.
-    let sql = format!(
-        "select customer_id, count(*) from purchase_days \
-         where purchase_date > DATE '{cal_end}' group by customer_id"
-    );
-    let mut actual: HashMap<String, f64> = HashMap::new();
-    let batches = full.query(&sql).await?;
-    for (id, n) in texts(&batches, 0)?.into_iter().zip(numbers(&batches, 1)?) {
-        actual.insert(id.unwrap_or_default(), n.unwrap_or_default());
-    }
-    let horizon = (end - cal_end).num_days() as f64;
-    // Buckets 0..=6 and 7+, then all.
-    let mut buckets = vec![(0usize, 0.0f64, 0.0f64); 9];
-    for (id, c) in ids.iter().zip(&data) {
-        let predicted = model
-            .expected_purchases(c.x, c.t_x, c.t, horizon)
-            .map_err(|e| Error::Query(format!("customer {id}: {e}")))?;
-        let got = actual.get(id).copied().unwrap_or(0.0);
-        let k = (c.x as usize).min(7);
-        for b in [k, 8] {
-            buckets[b].0 += 1;
-            buckets[b].1 += got;
-            buckets[b].2 += predicted;
-        }
-    }
-    let mut label = StringBuilder::new();
-    let (mut customers, mut actual_mean, mut predicted_mean) = (
-        Int64Builder::new(),
-        Float64Builder::new(),
-        Float64Builder::new(),
-    );
-    let (mut actual_total, mut predicted_total) = (Float64Builder::new(), Float64Builder::new());
-    for (i, (n, a, p)) in buckets.iter().enumerate() {
-        if *n == 0 && i < 8 {
-            continue;
-        }
-        label.append_value(match i {
-            7 => "7+".to_string(),
-            8 => "all".to_string(),
-            k => k.to_string(),
-        });
-        customers.append_value(*n as i64);
-        let mean = |v: f64| if *n > 0 { Some(v / *n as f64) } else { None };
-        actual_mean.append_option(mean(*a));
-        predicted_mean.append_option(mean(*p));
-        actual_total.append_value(*a);
-        predicted_total.append_value(*p);
-    }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("calibration_frequency", DataType::Utf8, false),
-        Field::new("customers", DataType::Int64, false),
-        Field::new("actual_mean", DataType::Float64, true),
-        Field::new("predicted_mean", DataType::Float64, true),
-        Field::new("actual_total", DataType::Float64, false),
-        Field::new("predicted_total", DataType::Float64, false),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(label.finish()),
-        Arc::new(customers.finish()),
-        Arc::new(actual_mean.finish()),
-        Arc::new(predicted_mean.finish()),
-        Arc::new(actual_total.finish()),
-        Arc::new(predicted_total.finish()),
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    write_batches(schema, &[batch], &global.output(20))?;
+    let engine = Engine::open(config).await?;
+    let (kind, unit) = (args.model.model, args.model.time_unit);
+    let batch = clv::evaluate(&engine, args.calibration_end, kind, unit).await?;
+    write_batches(batch.schema(), &[batch], &global.output(20))?;
     Ok(0)
 }

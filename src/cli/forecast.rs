@@ -1,14 +1,10 @@
-//! `crmlens forecast`: the weighted open pipeline per expected close month (views
-//! `pipeline_forecast_deals`, `pipeline_forecast`) and the stage probabilities it uses
-//! (`forecast_stage_probabilities`). Definitions in `views::pipeline`.
+//! `crmlens forecast`: arguments for [`crate::metrics::forecast`], the forecast and the stage
+//! probabilities printed one after the other on a terminal.
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Int64Type;
-
-use super::GlobalArgs;
+use super::{GlobalArgs, open, write_to};
 use crate::Result;
-use crate::engine::Engine;
-use crate::output::{Format, OutputOptions, write_dataframe, write_stdout};
+use crate::metrics::forecast::{ForecastBy, forecast, stage_probabilities};
+use crate::output::{Format, write_stdout};
 
 /// Weighted open pipeline per expected close month, with the learned stage probabilities
 #[derive(Debug, clap::Args)]
@@ -51,81 +47,29 @@ enum By {
     Month,
 }
 
-fn forecast_sql(by: By) -> String {
-    let (head, group) = match by {
-        By::Month => ("", ""),
-        By::Stage => ("stage_order, stage, ", ", stage_order, stage"),
-        By::Manager => ("manager_id, ", ", manager_id"),
-    };
-    format!(
-        "select expected_close_month, {head}count(*) as open_deals, \
-           count(*) filter (where overdue) as overdue_deals, \
-           count(*) filter (where probability is null) as deals_without_probability, \
-           count(*) filter (where amount is null) as deals_without_amount, \
-           coalesce(sum(amount), 0.0) as open_amount, \
-           coalesce(sum(weighted_amount), 0.0) as weighted_amount, \
-           coalesce(sum(amount) filter (where probability is null), 0.0) \
-             as amount_without_probability \
-         from pipeline_forecast_deals \
-         group by expected_close_month{group} \
-         order by expected_close_month nulls last{group}"
-    )
+impl From<By> for ForecastBy {
+    fn from(by: By) -> ForecastBy {
+        match by {
+            By::Stage => ForecastBy::Stage,
+            By::Manager => ForecastBy::Manager,
+            By::Month => ForecastBy::Month,
+        }
+    }
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
-    let config = global.config()?;
     let output = global.output(args.max_rows);
-    let engine = Engine::open(&config).await?;
-    engine.require("the forecast", &["deals", "deal_stage_history"])?;
-    let probabilities = "select * from forecast_stage_probabilities order by stage_order";
+    let engine = open(global).await?;
     if args.probabilities {
-        return print(&engine, probabilities, &output).await;
+        return write_to(stage_probabilities(&engine).await?, &output).await;
     }
-    warn_left_out(&engine).await?;
-    let forecast = forecast_sql(args.by.unwrap_or(By::Month));
+    let by = args.by.map_or(ForecastBy::Month, ForecastBy::from);
+    let forecast = forecast(&engine, by).await?;
     if output.format != Format::Table || output.output.is_some() {
-        return print(&engine, &forecast, &output).await;
+        return write_to(forecast, &output).await;
     }
     write_stdout(b"Weighted open pipeline by expected close month\n")?;
-    print(&engine, &forecast, &output).await?;
+    write_to(forecast, &output).await?;
     write_stdout(b"\nStage probabilities P(won | reached stage)\n")?;
-    print(&engine, probabilities, &output).await
-}
-
-async fn print(engine: &Engine, sql: &str, output: &OutputOptions) -> Result<u8> {
-    let rows = write_dataframe(engine.sql(sql).await?, output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
-    }
-    Ok(0)
-}
-
-/// Warns about open deals the forecast cannot weigh or place.
-async fn warn_left_out(engine: &Engine) -> Result<()> {
-    let sql = "select \
-         (select count(*) from pipeline_deals where status = 'open' and stage_order is null) as no_history, \
-         (select count(*) from pipeline_forecast_deals where probability is null) as no_probability, \
-         (select count(*) from pipeline_forecast_deals where expected_close_month is null) as no_month";
-    let batches = engine.query(sql).await?;
-    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Ok(());
-    };
-    let value = |i: usize| {
-        let c = b.column(i).as_primitive::<Int64Type>();
-        if c.is_null(0) { 0 } else { c.value(0) }
-    };
-    let messages = [
-        "open deal(s) have no stage history up to as_of: not in the forecast",
-        "open deal(s) are at a stage with no closed deal in the learning window: no \
-         probability, weighted_amount excludes them (see deals_without_probability)",
-        "open deal(s) are at a stage with no won deal in the learning window: no expected \
-         close month (NULL)",
-    ];
-    for (i, what) in messages.iter().enumerate() {
-        let n = value(i);
-        if n > 0 {
-            log::warn!("{n} {what}");
-        }
-    }
-    Ok(())
+    write_to(stage_probabilities(&engine).await?, &output).await
 }

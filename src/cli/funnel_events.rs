@@ -1,15 +1,10 @@
-//! `crmlens funnel events`: an event funnel over `events` with `window_funnel` semantics (SQL
-//! and definitions in `views::event_funnel`): the step table, or the time-to-convert
-//! histogram, conversion by entry week or month, or a breakdown by a property.
+//! `crmlens funnel events`: arguments for [`crate::metrics::funnel_events`].
 
-use super::GlobalArgs;
-use super::range::Days;
-use crate::config::parse_duration;
+use super::range::DayArgs;
+use super::{GlobalArgs, write};
+use crate::Result;
 use crate::engine::Engine;
-use crate::hint::closest;
-use crate::output::write_dataframe;
-use crate::views::event_funnel::{Funnel, Property};
-use crate::{Error, Result};
+use crate::metrics::funnel_events::{Interval, Request, Shape, check_top, event_funnel};
 
 /// An event funnel over the `events` table
 #[derive(Debug, clap::Args)]
@@ -61,7 +56,7 @@ pub struct Args {
     #[arg(long)]
     histogram: bool,
     #[command(flatten)]
-    period: Days,
+    period: DayArgs,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 100, value_name = "N")]
     max_rows: usize,
@@ -73,168 +68,44 @@ enum Period {
     Month,
 }
 
+impl From<Period> for Interval {
+    fn from(p: Period) -> Interval {
+        match p {
+            Period::Week => Interval::Week,
+            Period::Month => Interval::Month,
+        }
+    }
+}
+
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let config = global.config()?;
-    let defaults = &config.event_funnel;
-    let steps: Vec<String> = if args.steps.is_empty() {
-        defaults.steps.clone()
-    } else {
-        args.steps.iter().map(|s| s.trim().to_string()).collect()
+    let request = Request {
+        steps: args.steps,
+        window: args.window,
+        modes: args.mode,
+        exclude: args.exclude,
+        period: args.period.period()?,
     };
-    if steps.is_empty() || steps.len() > 32 || steps.iter().any(String::is_empty) {
-        return Err(Error::Usage(format!(
-            "--steps: expected 1 to 32 non-empty event names, found {}",
-            steps.len()
-        )));
-    }
-    let window = args.window.as_deref().unwrap_or(&defaults.window);
-    let window_seconds =
-        parse_duration(window).map_err(|e| Error::Usage(format!("--window {e}")))?;
-    let modes = if args.mode.is_empty() {
-        defaults.mode.clone()
-    } else {
-        args.mode.clone()
-    };
-    const MODES: [&str; 3] = ["strict_order", "strict_deduplication", "strict_increase"];
-    for m in &modes {
-        if !MODES.contains(&m.trim()) {
-            return Err(Error::Usage(format!(
-                "--mode {m:?}: expected one of {}",
-                MODES.join(", ")
-            )));
+    // Checked before the dataset is opened.
+    request.funnel(&config.event_funnel)?;
+    check_top(args.top)?;
+    let shape = if let Some(property) = args.by {
+        Shape::Breakdown {
+            property,
+            top: args.top,
         }
-    }
-    args.period.check()?;
-    if args.top == 0 {
-        return Err(Error::Usage("--top: expected at least 1".into()));
-    }
-    let funnel = Funnel {
-        steps,
-        window_seconds,
-        modes,
-        exclude: args.exclude.iter().map(|s| s.trim().to_string()).collect(),
-        from: args.period.from,
-        to: args.period.to,
-    };
-    let output = global.output(args.max_rows);
-    let engine = Engine::open(&config).await?;
-    engine.require("an event funnel", &["events"])?;
-    check_events(&engine, &funnel).await?;
-    let tz = &config.timezone;
-    let sql = if let Some(prop) = &args.by {
-        let property = resolve_property(&engine, prop).await?;
-        funnel.breakdown_sql(tz, &property, args.top)
     } else if let Some(period) = args.over_time {
-        let p = match period {
-            Period::Week => "week",
-            Period::Month => "month",
-        };
-        funnel.over_time_sql(tz, p)
+        Shape::OverTime(period.into())
     } else if args.histogram {
-        funnel.histogram_sql(tz)
+        Shape::Histogram
     } else {
-        funnel.steps_sql(tz)
+        Shape::Steps
     };
-    let rows = write_dataframe(engine.sql(&sql).await?, &output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
-    }
-    Ok(0)
-}
-
-/// Every step and exclusion event must occur in `events` (a typo would give a silent zero);
-/// rows that cannot take part (no customer or no time) are reported.
-async fn check_events(engine: &Engine, funnel: &Funnel) -> Result<()> {
-    let batches = engine
-        .sql("select distinct event from events where event is not null")
-        .await?
-        .collect()
-        .await?;
-    let mut known = Vec::new();
-    for b in &batches {
-        let column = datafusion::arrow::compute::cast(
-            b.column(0),
-            &datafusion::arrow::datatypes::DataType::Utf8,
-        )?;
-        let column = column
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::StringArray>()
-            .ok_or_else(|| Error::Query("events.event is not text".into()))?;
-        known.extend(column.iter().flatten().map(str::to_string));
-    }
-    for (what, name) in funnel
-        .steps
-        .iter()
-        .map(|s| ("step", s))
-        .chain(funnel.exclude.iter().map(|s| ("--exclude", s)))
-    {
-        if !known.iter().any(|k| k == name) {
-            let hint = closest(name, known.iter().map(String::as_str))
-                .map(|b| format!("; did you mean `{b}`?"))
-                .unwrap_or_default();
-            known.sort();
-            let listed = known
-                .iter()
-                .take(20)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(Error::Usage(format!(
-                "{what} `{name}`: no event of that name in events{hint} (events: {listed})"
-            )));
-        }
-    }
-    let unusable = engine
-        .sql("select count(*) from events where customer_id is null or occurred_at is null")
-        .await?
-        .collect()
-        .await?;
-    let n = unusable
-        .first()
-        .and_then(|b| {
-            b.column(0)
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::Int64Array>()
-                .map(|a| a.value(0))
-        })
-        .unwrap_or(0);
-    if n > 0 {
-        log::warn!(
-            "{n} events without a customer_id or an occurred_at cannot take part in the funnel"
-        );
-    }
-    Ok(())
-}
-
-/// `--by NAME`: a column of customers, else a key of the events' properties JSON;
-/// `customer.NAME` and `event.NAME` choose explicitly.
-async fn resolve_property(engine: &Engine, name: &str) -> Result<Property> {
-    let columns: Vec<String> = engine
-        .sql("select * from customers limit 0")
-        .await?
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    if let Some(c) = name.strip_prefix("customer.") {
-        if !columns.iter().any(|x| x == c) {
-            let hint = closest(c, columns.iter().map(String::as_str))
-                .map(|b| format!(", did you mean `{b}`?"))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "--by {name}: customers has no column `{c}`{hint} (columns: {})",
-                columns.join(", ")
-            )));
-        }
-        return Ok(Property::Customer(c.to_string()));
-    }
-    if let Some(k) = name.strip_prefix("event.") {
-        return Ok(Property::Event(k.to_string()));
-    }
-    if columns.iter().any(|x| x == name) {
-        Ok(Property::Customer(name.to_string()))
-    } else {
-        Ok(Property::Event(name.to_string()))
-    }
+    let engine = Engine::open(&config).await?;
+    write(
+        global,
+        args.max_rows,
+        event_funnel(&engine, &request, &shape).await?,
+    )
+    .await
 }

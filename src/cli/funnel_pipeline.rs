@@ -1,19 +1,11 @@
-//! `crmlens funnel pipeline`: the deal funnel (view `pipeline_funnel`), its win rate and
-//! sales cycle (`pipeline_summary`) and the per-hundred conversion
-//! (`per_hundred_conversion`), optionally broken down and limited to a range of deal creation
-//! dates. Definitions in `views::pipeline`.
+//! `crmlens funnel pipeline`: arguments for [`crate::metrics::funnel_pipeline`], the funnel,
+//! its summary and the per-hundred conversion printed one after the other on a terminal.
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Int64Type;
-
-use super::GlobalArgs;
-use super::range::Days;
-use crate::engine::Engine;
-use crate::output::{Format, OutputOptions, write_dataframe, write_stdout};
-use crate::views::pipeline::{
-    Breakdown, ContactBreakdown, funnel_sql, per_hundred_sql, summary_sql,
-};
-use crate::{Error, Result};
+use super::range::DayArgs;
+use super::{GlobalArgs, open, write_to};
+use crate::Result;
+use crate::metrics::funnel_pipeline::{DealFunnel, PipelineBy, per_hundred, per_hundred_breakdown};
+use crate::output::{Format, write_stdout};
 
 /// The deal funnel from stage history, with win rate, sales cycle and per-hundred conversion
 #[derive(Debug, clap::Args)]
@@ -44,7 +36,7 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "DIM")]
     by: Option<By>,
     #[command(flatten)]
-    period: Days,
+    period: DayArgs,
     /// Print win rate, sales cycle and the deals left out of the funnel instead of the funnel
     #[arg(long, conflicts_with = "per_hundred")]
     summary: bool,
@@ -75,87 +67,49 @@ enum By {
     Month,
 }
 
-impl By {
-    fn breakdown(self) -> Breakdown<'static> {
-        let (expr, column) = match self {
-            By::Manager => ("manager_id", "manager_id"),
-            By::Source => ("source", "source"),
-            By::Region => ("region", "region"),
-            By::ProductCategory => ("product_category", "product_category"),
-            By::Segment => ("segment", "segment"),
-            By::Month => ("created_month", "month"),
-        };
-        Breakdown { expr, column }
-    }
-
-    /// The breakdown of cold contacts, which have no deal source or product category.
-    fn contact(self) -> Option<ContactBreakdown> {
-        match self {
-            By::Manager => Some(ContactBreakdown::Manager),
-            By::Region => Some(ContactBreakdown::Region),
-            By::Segment => Some(ContactBreakdown::Segment),
-            By::Month => Some(ContactBreakdown::Month),
-            By::Source | By::ProductCategory => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            By::Manager => "manager",
-            By::Source => "source",
-            By::Region => "region",
-            By::ProductCategory => "product_category",
-            By::Segment => "segment",
-            By::Month => "month",
+impl From<By> for PipelineBy {
+    fn from(by: By) -> PipelineBy {
+        match by {
+            By::Manager => PipelineBy::Manager,
+            By::Source => PipelineBy::Source,
+            By::Region => PipelineBy::Region,
+            By::ProductCategory => PipelineBy::ProductCategory,
+            By::Segment => PipelineBy::Segment,
+            By::Month => PipelineBy::Month,
         }
     }
 }
 
-/// ` COLUMN between …` conditions for the optional first and last date, or "".
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
-    let deal_filter = args.period.conditions("created_date")?.join(" and ");
-    let contact_filter = args.period.conditions("contact_date")?.join(" and ");
-    let contact_by = match args.by {
-        Some(b) if args.per_hundred && b.contact().is_none() => {
-            return Err(Error::Usage(format!(
-                "--per-hundred cannot be broken down by {}: a cold contact has no deal yet; \
-                 use --by manager, region, segment or month",
-                b.name()
-            )));
-        }
-        Some(b) => b.contact(),
-        None => None,
-    };
-    let config = global.config()?;
-    let output = global.output(args.max_rows);
-    let engine = Engine::open(&config).await?;
-    let env = engine.view_env(engine.as_of().await?).await?;
-    let per_hundred = per_hundred_sql(&env, contact_by, &contact_filter)?;
+    let period = args.period.period()?;
+    let by = args.by.map(PipelineBy::from);
     if args.per_hundred {
-        engine.require("per-hundred conversion", &["deals", "activities"])?;
-        return print(&engine, &per_hundred, &output).await;
+        per_hundred_breakdown(by)?;
     }
-    engine.require("the pipeline funnel", &["deals", "deal_stage_history"])?;
-    warn_left_out(&engine, &deal_filter).await?;
-    let by = args.by.map(By::breakdown);
-    let funnel = funnel_sql(&engine.config().pipeline, by, &deal_filter);
-    let summary = summary_sql(by, &deal_filter);
+    let output = global.output(args.max_rows);
+    let engine = open(global).await?;
+    if args.per_hundred {
+        return write_to(per_hundred(&engine, by, period).await?, &output).await;
+    }
+    let deals = DealFunnel::new(&engine, by, period).await?;
     if args.summary {
-        return print(&engine, &summary, &output).await;
+        return write_to(deals.summary().await?, &output).await;
     }
     if output.format != Format::Table || output.output.is_some() {
-        return print(&engine, &funnel, &output).await;
+        return write_to(deals.funnel().await?, &output).await;
     }
     write_stdout(b"Pipeline funnel\n")?;
-    print(&engine, &funnel, &output).await?;
+    write_to(deals.funnel().await?, &output).await?;
     write_stdout(b"\nWin rate and sales cycle\n")?;
-    print(&engine, &summary, &output).await?;
+    write_to(deals.summary().await?, &output).await?;
     if engine.dataset().table("activities").is_none() {
         write_stdout(b"\nPer-hundred conversion: not available (no activities table)\n")?;
         return Ok(0);
     }
-    match (args.by, contact_by) {
-        (Some(b), None) => write_stdout(
+    // Cold contacts have no deal source or product category: those are not broken down.
+    let contact_by = by.filter(|b| b.contact().is_some());
+    match by {
+        Some(b) if contact_by.is_none() => write_stdout(
             format!(
                 "\nPer-hundred conversion (cold contacts have no {}: not broken down)\n",
                 b.name()
@@ -164,66 +118,5 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         )?,
         _ => write_stdout(b"\nPer-hundred conversion (cold contacts by contact date)\n")?,
     }
-    print(&engine, &per_hundred, &output).await
-}
-
-async fn print(engine: &Engine, sql: &str, output: &OutputOptions) -> Result<u8> {
-    let rows = write_dataframe(engine.sql(sql).await?, output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
-    }
-    Ok(0)
-}
-
-/// Logs a warning for every deal or history row the funnel leaves out, so none vanishes
-/// silently.
-async fn warn_left_out(engine: &Engine, deal_filter: &str) -> Result<()> {
-    let sql = format!(
-        "select deals_without_history, unknown_stage_rows, orphan_history_rows, \
-           unknown_status_deals from ({})",
-        summary_sql(None, deal_filter)
-    );
-    let batches = engine.query(&sql).await?;
-    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Ok(());
-    };
-    let value = |i: usize| {
-        let c = b.column(i).as_primitive::<Int64Type>();
-        if c.is_null(0) { 0 } else { c.value(0) }
-    };
-    let stages = engine.config().pipeline.stages.join(", ");
-    let lost = &engine.config().pipeline.lost_stage;
-    let messages = [
-        (
-            value(0),
-            "deal(s) have no history entry of an ordered stage up to as_of: they are not in \
-             the funnel (see deals_without_history; they count in the win rate)"
-                .to_string(),
-        ),
-        (
-            value(1),
-            format!(
-                "deal_stage_history row(s) have a stage that is neither one of [{stages}] nor \
-                 the lost stage {lost:?}: ignored (see unknown_stage_rows)"
-            ),
-        ),
-        (
-            value(2),
-            "deal_stage_history row(s) belong to no deal of `deals`: ignored \
-             (see orphan_history_rows)"
-                .to_string(),
-        ),
-        (
-            value(3),
-            "deal(s) have a status other than open/won/lost: counted as open \
-             (see unknown_status_deals)"
-                .to_string(),
-        ),
-    ];
-    for (n, what) in messages {
-        if n > 0 {
-            log::warn!("{n} {what}");
-        }
-    }
-    Ok(())
+    write_to(per_hundred(&engine, contact_by, period).await?, &output).await
 }

@@ -1,12 +1,10 @@
-//! `crmlens campaigns` and `crmlens sources`: campaign and lead-source effectiveness (views
-//! `campaign_effectiveness` and `source_effectiveness`; definitions in `views::marketing`).
+//! `crmlens campaigns` and `crmlens sources`: arguments for [`crate::metrics::marketing`].
 
-use super::GlobalArgs;
-use super::range::Days;
+use super::range::DayArgs;
+use super::{GlobalArgs, open, write};
+use crate::Result;
 use crate::engine::Engine;
-use crate::output::write_dataframe;
-use crate::views::sql_string;
-use crate::{Error, Result};
+use crate::metrics::marketing::{self, CampaignFilter};
 
 /// Campaign effectiveness against the control group
 #[derive(Debug, clap::Args)]
@@ -39,7 +37,7 @@ pub struct CampaignsArgs {
     #[arg(long, value_name = "CHANNEL")]
     channel: Option<String>,
     #[command(flatten)]
-    period: Days,
+    period: DayArgs,
     /// Attribution window in days [default: campaigns.attribution_days, 30]
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     attribution_days: Option<u32>,
@@ -53,52 +51,19 @@ pub struct CampaignsArgs {
 
 pub async fn campaigns(global: &GlobalArgs, args: CampaignsArgs) -> Result<u8> {
     let mut config = global.config()?;
-    if let Some(days) = args.attribution_days {
-        config.campaigns.attribution_days = days;
-    }
-    if let Some(m) = args.margin {
-        if !(m > 0.0 && m <= 1.0) {
-            return Err(Error::Usage(format!(
-                "--margin {m}: expected a share 0 < m ≤ 1 (e.g. 0.35 for a 35% margin)"
-            )));
-        }
-        config.campaigns.margin = m;
-    }
-    let mut conditions = Vec::new();
-    if let Some(c) = &args.campaign {
-        conditions.push(format!("campaign_id = {}", sql_string(c)));
-    }
-    if let Some(c) = &args.channel {
-        conditions.push(format!("channel = {}", sql_string(c)));
-    }
-    conditions.extend(args.period.conditions("start_date")?);
-    let sql = format!(
-        "select * from campaign_effectiveness{} order by started_at nulls last, campaign_id",
-        where_clause(&conditions)
-    );
-    let output = global.output(args.max_rows);
+    marketing::settings(&mut config, args.attribution_days, args.margin)?;
+    let filter = CampaignFilter {
+        campaign: args.campaign,
+        channel: args.channel,
+        period: args.period.period()?,
+    };
     let engine = Engine::open(&config).await?;
-    engine.require("campaign effectiveness", &["campaigns", "campaign_members"])?;
-    if let Some(c) = &args.campaign {
-        let known = engine
-            .sql(&format!(
-                "select 1 from campaign_effectiveness where campaign_id = {}",
-                sql_string(c)
-            ))
-            .await?
-            .count()
-            .await?;
-        if known == 0 {
-            return Err(Error::Usage(format!(
-                "--campaign {c}: no such campaign in campaigns or campaign_members"
-            )));
-        }
-    }
-    let rows = write_dataframe(engine.sql(&sql).await?, &output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
-    }
-    Ok(0)
+    write(
+        global,
+        args.max_rows,
+        marketing::campaigns(&engine, &filter).await?,
+    )
+    .await
 }
 
 /// Lead-source effectiveness
@@ -124,19 +89,6 @@ pub struct SourcesArgs {
 }
 
 pub async fn sources(global: &GlobalArgs, args: SourcesArgs) -> Result<u8> {
-    super::show_sql(
-        global,
-        "select * from source_effectiveness order by leads + deals desc, source",
-        args.max_rows,
-    )
-    .await
-}
-
-/// SQL conditions `column` (a DATE) between the optional first and last day.
-fn where_clause(conditions: &[String]) -> String {
-    if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" where {}", conditions.join(" and "))
-    }
+    let engine = open(global).await?;
+    write(global, args.max_rows, marketing::sources(&engine).await?).await
 }

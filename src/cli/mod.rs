@@ -3,7 +3,6 @@
 
 mod abc_xyz;
 mod arpu;
-mod breakdown;
 #[cfg(feature = "distributed")]
 mod cluster;
 mod clv;
@@ -34,6 +33,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use datafusion::dataframe::DataFrame;
 
 use crate::config::Config;
 use crate::hint::closest;
@@ -323,14 +323,20 @@ pub fn interactive(global: &GlobalArgs) -> bool {
     !global.quiet && std::io::stderr().is_terminal()
 }
 
-/// Opens the configured dataset, runs one query and writes its result with the global output
-/// options: the shape of every command that prints a view.
-pub async fn show_sql(global: &GlobalArgs, sql: &str, max_rows: usize) -> Result<u8> {
-    let config = global.config()?;
-    let output = global.output(max_rows);
-    let engine = crate::engine::Engine::open(&config).await?;
-    let df = engine.sql(sql).await?;
-    let rows = crate::output::write_dataframe(df, &output).await?;
+/// Opens the configured dataset.
+pub async fn open(global: &GlobalArgs) -> Result<crate::engine::Engine> {
+    crate::engine::Engine::open(&global.config()?).await
+}
+
+/// Writes one result table with the global output options: the end of every command that
+/// prints one.
+pub async fn write(global: &GlobalArgs, max_rows: usize, df: DataFrame) -> Result<u8> {
+    write_to(df, &global.output(max_rows)).await
+}
+
+/// Writes one result table with `output`, logging where a file went.
+pub async fn write_to(df: DataFrame, output: &OutputOptions) -> Result<u8> {
+    let rows = crate::output::write_dataframe(df, output).await?;
     if let Some(path) = &output.output {
         log::info!("wrote {rows} rows to {}", path.display());
     }

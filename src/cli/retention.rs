@@ -1,15 +1,9 @@
-//! `crmlens churn` and `crmlens cohorts`: the views `churn_monthly` and `cohort_retention`
-//! (definitions in `views::retention`), the cohorts also pivoted to a cohort × month matrix.
+//! `crmlens churn` and `crmlens cohorts`: arguments for [`crate::metrics::retention`].
 
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::Int64Type;
-use datafusion::datasource::MemTable;
-
-use super::GlobalArgs;
-use super::range::Months;
+use super::range::MonthArgs;
+use super::{GlobalArgs, open, write};
 use crate::Result;
-use crate::engine::Engine;
-use crate::output::write_dataframe;
+use crate::metrics::retention::{self, CohortMetric};
 
 /// Monthly churn series (view `churn_monthly`)
 #[derive(Debug, clap::Args)]
@@ -27,16 +21,21 @@ Configure the window in crmlens.toml ([churn] inactive_days, default 180). The s
 are the view churn_monthly of `crmlens sql`.")]
 pub struct ChurnArgs {
     #[command(flatten)]
-    period: Months,
+    period: MonthArgs,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     max_rows: usize,
 }
 
 pub async fn churn(global: &GlobalArgs, args: ChurnArgs) -> Result<u8> {
-    let filter = args.period.filter("month")?;
-    let sql = format!("select * from churn_monthly{filter} order by month");
-    super::show_sql(global, &sql, args.max_rows).await
+    let period = args.period.period()?;
+    let engine = open(global).await?;
+    write(
+        global,
+        args.max_rows,
+        retention::churn(&engine, period).await?,
+    )
+    .await
 }
 
 /// Monthly first-purchase cohorts (view `cohort_retention`)
@@ -66,7 +65,7 @@ pub struct CohortsArgs {
     #[arg(long, requires = "matrix")]
     absolute: bool,
     #[command(flatten)]
-    period: Months,
+    period: MonthArgs,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     max_rows: usize,
@@ -81,86 +80,24 @@ enum Metric {
     Revenue,
 }
 
-pub async fn cohorts(global: &GlobalArgs, args: CohortsArgs) -> Result<u8> {
-    let filter = args.period.filter("cohort")?;
-    let config = global.config()?;
-    let output = global.output(args.max_rows);
-    let engine = Engine::open(&config).await?;
-    let df = if args.matrix {
-        matrix(
-            &engine,
-            args.metric.unwrap_or(Metric::Customers),
-            args.absolute,
-            &filter,
-        )
-        .await?
-    } else {
-        let columns = match args.metric {
-            None => "*",
-            Some(Metric::Customers) => {
-                "cohort, months_since, month, cohort_size, customers, retention, retained"
-            }
-            Some(Metric::Revenue) => "cohort, months_since, month, revenue, revenue_retention",
-        };
-        engine
-            .sql(&format!(
-                "select {columns} from cohort_retention{filter} order by cohort, months_since"
-            ))
-            .await?
-    };
-    let rows = write_dataframe(df, &output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
+impl From<Metric> for CohortMetric {
+    fn from(m: Metric) -> CohortMetric {
+        match m {
+            Metric::Customers => CohortMetric::Customers,
+            Metric::Revenue => CohortMetric::Revenue,
+        }
     }
-    Ok(0)
 }
 
-/// One row per cohort, a column `m{k}` per month since the first purchase (cells after the
-/// month of as_of are NULL). The long table is computed once and kept in memory (one row per
-/// cohort and month: small), as the number of columns depends on it.
-async fn matrix(
-    engine: &Engine,
-    metric: Metric,
-    absolute: bool,
-    filter: &str,
-) -> Result<datafusion::dataframe::DataFrame> {
-    let value = match (metric, absolute) {
-        (Metric::Customers, false) => "retention",
-        (Metric::Customers, true) => "customers",
-        (Metric::Revenue, false) => "revenue_retention",
-        (Metric::Revenue, true) => "revenue",
+pub async fn cohorts(global: &GlobalArgs, args: CohortsArgs) -> Result<u8> {
+    let period = args.period.period()?;
+    let metric = args.metric.map(CohortMetric::from);
+    let engine = open(global).await?;
+    let df = if args.matrix {
+        let metric = metric.unwrap_or(CohortMetric::Customers);
+        retention::cohort_matrix(&engine, metric, args.absolute, period).await?
+    } else {
+        retention::cohorts(&engine, metric, period).await?
     };
-    let cells = engine
-        .sql(&format!(
-            "select cohort, cohort_size, months_since, revenue, {value} as value \
-             from cohort_retention{filter}"
-        ))
-        .await?;
-    let schema = std::sync::Arc::new(cells.schema().as_arrow().clone());
-    let batches = cells.collect().await?;
-    let mut months = 0;
-    for b in &batches {
-        let column = b.column(2).as_primitive::<Int64Type>();
-        months = column.iter().flatten().fold(months, i64::max);
-    }
-    let table = MemTable::try_new(schema, vec![batches])?;
-    let columns = (0..=months)
-        .map(|k| format!("max(case when months_since = {k} then value end) as m{k}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let head = match metric {
-        Metric::Customers => "cohort, cohort_size",
-        Metric::Revenue => {
-            "cohort, cohort_size, \
-             max(case when months_since = 0 then revenue end) as cohort_revenue"
-        }
-    };
-    let ctx = engine.context();
-    ctx.register_table("cohort_cells", std::sync::Arc::new(table))?;
-    Ok(ctx
-        .sql(&format!(
-            "select {head}, {columns} from cohort_cells group by cohort, cohort_size \
-             order by cohort"
-        ))
-        .await?)
+    write(global, args.max_rows, df).await
 }

@@ -1,17 +1,11 @@
-//! `crmlens sales lost-reasons|channels|durations|lead-sla|departed`: the sales diagnostics of
-//! `views::diagnostics` (definitions there and in docs/metrics.md).
+//! `crmlens sales lost-reasons|channels|durations|lead-sla|departed`: arguments for
+//! [`crate::metrics::sales`] (definitions there and in docs/metrics.md).
 
-use chrono::NaiveDate;
-
-use super::GlobalArgs;
-use super::breakdown::{dimensions, order_by};
-use super::range::{Days, Months};
+use super::range::{DayArgs, MonthArgs};
+use super::{GlobalArgs, open, write};
 use crate::Result;
-use crate::engine::Engine;
-use crate::output::write_dataframe;
-use crate::views::diagnostics::{channel_revenue_sql, durations_sql, sla_misses_sql};
-use crate::views::managers::Period;
-use crate::views::sql_string;
+use crate::metrics::dimensions::parse;
+use crate::metrics::sales::{Diagnostic, diagnostic};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -32,16 +26,16 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct MonthsShown {
     #[command(flatten)]
-    period: Months,
+    period: MonthArgs,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub(super) max_rows: usize,
 }
 
 impl MonthsShown {
-    /// SQL condition on a month column ("true" without bounds).
-    pub(super) fn filter(&self, column: &str) -> Result<String> {
-        self.period.condition(column)
+    /// The months; a usage error when `--from` is after `--to`.
+    pub(super) fn period(&self) -> Result<crate::metrics::Months> {
+        self.period.period()
     }
 }
 
@@ -98,7 +92,7 @@ pub struct DurationArgs {
     #[arg(long, default_value = "call", value_name = "KIND")]
     kind: String,
     #[command(flatten)]
-    period: Days,
+    period: DayArgs,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     max_rows: usize,
@@ -117,7 +111,7 @@ so per manager the rows are its deals_created − responded_within_sla.")]
 #[command(mut_arg("from", |a| a.help("First day of creation, YYYY-MM-DD [default: 29 days before --to]")), mut_arg("to", |a| a.help("Last day of creation, YYYY-MM-DD [default: as_of]")))]
 pub struct LeadSlaArgs {
     #[command(flatten)]
-    period: Days,
+    period: DayArgs,
     /// Only this manager's deals (deals.manager_id)
     #[arg(long, value_name = "ID")]
     manager: Option<String>,
@@ -146,157 +140,43 @@ pub struct DepartedArgs {
 }
 
 pub async fn run(global: &GlobalArgs, command: Command) -> Result<u8> {
-    let (what, tables, max_rows): (&str, &[&str], usize) = match &command {
-        Command::LostReasons(a) => (
-            "lost reasons",
-            &["deals", "deal_stage_history"],
-            a.months.max_rows,
-        ),
-        Command::Channels(a) => ("revenue by channel", &[], a.months.max_rows),
-        Command::Durations(a) => ("activity durations", &["activities"], a.max_rows),
-        Command::LeadSla(a) => ("lead SLA misses", &["deals", "activities"], a.max_rows),
-        Command::Departed(a) => ("departed managers", &["managers"], a.max_rows),
+    let max_rows = match &command {
+        Command::LostReasons(a) => a.months.max_rows,
+        Command::Channels(a) => a.months.max_rows,
+        Command::Durations(a) => a.max_rows,
+        Command::LeadSla(a) => a.max_rows,
+        Command::Departed(a) => a.max_rows,
     };
     // Arguments are checked before the dataset is opened.
-    let plan = Plan::try_from(command)?;
-    let config = global.config()?;
-    let output = global.output(max_rows);
-    let engine = Engine::open(&config).await?;
-    engine.require(what, tables)?;
-    let sql = match plan {
-        Plan::Sql(sql) => sql,
-        Plan::Durations { from, to, kind } => {
-            let as_of = engine.as_of().await?;
-            let env = engine.view_env(as_of).await?;
-            let kind = match kind {
-                Some(k) => format!("kind = {}", sql_string(&k)),
-                None => "true".into(),
-            };
-            format!(
-                "select * from ({}) where {kind} order by manager_id nulls last, kind",
-                durations_sql(&env, Period::new(from, to, as_of)?)?
-            )
-        }
-        Plan::LeadSla { from, to, manager } => {
-            let as_of = engine.as_of().await?;
-            let env = engine.view_env(as_of).await?;
-            let manager = match manager {
-                Some(m) => format!("manager_id = {}", sql_string(&m)),
-                None => "true".into(),
-            };
-            format!(
-                "select * from ({}) where {manager} order by created_at, deal_id",
-                sla_misses_sql(&env, Period::new(from, to, as_of)?)?
-            )
-        }
-        Plan::Channels { keys, filter } => {
-            let as_of = engine.as_of().await?;
-            let env = engine.view_env(as_of).await?;
-            format!(
-                "select * from ({}) order by {}",
-                channel_revenue_sql(&env, &keys.join(", "), &filter)?,
-                order_by(&keys)
-            )
-        }
-    };
-    let rows = write_dataframe(engine.sql(&sql).await?, &output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
-    }
-    Ok(0)
+    let asked = Diagnostic::try_from(command)?;
+    let engine = open(global).await?;
+    write(global, max_rows, diagnostic(&engine, &asked).await?).await
 }
 
-/// What a command runs, decided from its arguments alone.
-enum Plan {
-    /// A query over the built-in views.
-    Sql(String),
-    /// Duration statistics over a period of days (once as_of is known); `kind` None = all.
-    Durations {
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        kind: Option<String>,
-    },
-    /// The SLA misses among the deals created in a period of days.
-    LeadSla {
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        manager: Option<String>,
-    },
-    /// Purchases grouped by month and/or channel.
-    Channels {
-        keys: Vec<&'static str>,
-        filter: String,
-    },
-}
-
-/// Fails when a period's first day is after its last.
-impl TryFrom<Command> for Plan {
+impl TryFrom<Command> for Diagnostic {
     type Error = crate::Error;
 
-    fn try_from(command: Command) -> Result<Plan> {
+    fn try_from(command: Command) -> Result<Diagnostic> {
         Ok(match command {
-            Command::LostReasons(a) => Plan::Sql(lost_sql(&a)?),
-            Command::Channels(a) => Plan::Channels {
-                keys: dimensions(&a.by, &[("month", "month"), ("channel", "channel")])?,
-                filter: a.months.filter("month")?,
+            Command::LostReasons(a) => Diagnostic::LostReasons {
+                by: parse(&a.by)?,
+                period: a.months.period()?,
             },
-            Command::Durations(a) => {
-                a.period.check()?;
-                Plan::Durations {
-                    from: a.period.from,
-                    to: a.period.to,
-                    kind: (a.kind != "all").then_some(a.kind),
-                }
-            }
-            Command::LeadSla(a) => {
-                a.period.check()?;
-                Plan::LeadSla {
-                    from: a.period.from,
-                    to: a.period.to,
-                    manager: a.manager,
-                }
-            }
-            Command::Departed(a) => Plan::Sql(if a.customers {
-                "select * from departed_manager_customers \
-                 order by owner_manager_id, customer_id"
-                    .into()
-            } else {
-                "select * from departed_managers order by customers desc, manager_id".into()
-            }),
+            Command::Channels(a) => Diagnostic::Channels {
+                by: parse(&a.by)?,
+                period: a.months.period()?,
+            },
+            Command::Durations(a) => Diagnostic::Durations {
+                period: a.period.period()?,
+                kind: (a.kind != "all").then_some(a.kind),
+            },
+            Command::LeadSla(a) => Diagnostic::LeadSla {
+                period: a.period.period()?,
+                manager: a.manager,
+            },
+            Command::Departed(a) => Diagnostic::Departed {
+                customers: a.customers,
+            },
         })
     }
-}
-
-fn lost_sql(a: &LostArgs) -> Result<String> {
-    let keys = dimensions(
-        &a.by,
-        &[
-            ("reason", "lost_reason"),
-            ("stage", "stage_order, stage"),
-            ("manager", "manager_id"),
-            ("month", "month"),
-        ],
-    )?;
-    let filter = a.months.filter("month")?;
-    let list = keys.join(", ");
-    let others: Vec<&str> = keys
-        .iter()
-        .copied()
-        .filter(|k| *k != "lost_reason")
-        .collect();
-    let partition = if others.is_empty() || others.len() == keys.len() {
-        String::new()
-    } else {
-        format!("partition by {}", others.join(", "))
-    };
-    let order = if others.is_empty() {
-        "lost_deals desc, lost_reason".to_string()
-    } else {
-        format!("{}, lost_deals desc", order_by(&others))
-    };
-    Ok(format!(
-        "select {list}, sum(lost_deals) as lost_deals, sum(lost_amount) as lost_amount, \
-           cast(sum(lost_deals) as double) / sum(sum(lost_deals)) over ({partition}) as share \
-         from lost_reasons where {filter} group by {list} order by {order}"
-    ))
 }

@@ -1,13 +1,10 @@
-//! `crmlens service`: support tickets by kind and month, the service level (SLA) and its
-//! breaches, and the satisfaction survey (views `service_tickets`, `ticket_sla`,
-//! `service_sla`, `survey_scores`, `survey_summary`, `survey_trend`; definitions in
-//! `views::service` and `views::sla`).
+//! `crmlens service`: arguments for [`crate::metrics::service`].
 
-use super::GlobalArgs;
-use super::range::Months;
-use crate::views::service::{survey_scores_sql, survey_summary_sql, ticket_summary_sql};
-use crate::views::sla::{sla_summary_sql, survey_trend_sql};
-use crate::{Error, Result};
+use super::range::MonthArgs;
+use super::{GlobalArgs, open, write};
+use crate::Result;
+use crate::metrics::dimensions::parse;
+use crate::metrics::service::{ServiceFigure, TicketDim, service};
 
 /// Service figures: tickets by kind and month with time to close; survey scores
 #[derive(Debug, clap::Args)]
@@ -40,7 +37,7 @@ pub struct Args {
     #[arg(long, default_value = "kind,month", value_name = "DIMS")]
     by: String,
     #[command(flatten)]
-    period: Months,
+    period: MonthArgs,
     /// The survey score distribution instead of tickets
     #[arg(long)]
     surveys: bool,
@@ -64,68 +61,34 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
-    let config = global.config()?;
-    let sql = if args.surveys {
-        // Whole months: from the first day of --from to the last day of --to.
-        let filter = args.period.condition("date_trunc('month', day)")?;
-        if args.summary {
-            survey_summary_sql(&filter)
-        } else if args.trend {
-            let window = config.service.seconds().map_err(Error::Usage)?.2;
-            let month = "date_trunc('month', month)";
-            let filter = args.period.condition(month)?;
-            format!(
-                "select * from ({}) order by month nulls last, ticket_kind",
-                survey_trend_sql(window, "month, ticket_kind", &filter)
-            )
-        } else {
-            format!(
-                "select * from ({}) order by score desc",
-                survey_scores_sql(&filter)
-            )
-        }
-    } else {
-        let keys = dimensions(&args.by)?;
-        let filter = args.period.condition("month")?;
-        let list = keys.join(", ");
-        let order = super::breakdown::order_by(&keys);
-        if args.breaches {
-            format!(
-                "select * from ticket_sla where ({filter}) and \
-                 (response_status = 'breached' or resolution_status = 'breached') \
-                 order by opened_at, ticket_id"
-            )
-        } else if args.sla {
-            format!(
-                "select * from ({}) order by {order}",
-                sla_summary_sql(&list, &filter)
-            )
-        } else {
-            format!(
-                "select * from ({}) order by {order}",
-                ticket_summary_sql(&list, &filter)
-            )
-        }
-    };
-    let what = if args.surveys { "surveys" } else { "tickets" };
-    let output = global.output(args.max_rows);
-    let engine = crate::engine::Engine::open(&config).await?;
-    engine.require(&format!("service figures ({what})"), &[what])?;
-    let rows = crate::output::write_dataframe(engine.sql(&sql).await?, &output).await?;
-    if let Some(path) = &output.output {
-        log::info!("wrote {rows} rows to {}", path.display());
-    }
-    Ok(0)
+    let max_rows = args.max_rows;
+    // Arguments are checked before the dataset is opened.
+    let figure = ServiceFigure::try_from(args)?;
+    let engine = open(global).await?;
+    write(global, max_rows, service(&engine, &figure).await?).await
 }
 
-/// The ticket breakdown columns of `--by`.
-fn dimensions(by: &str) -> Result<Vec<&'static str>> {
-    super::breakdown::dimensions(
-        by,
-        &[
-            ("kind", "kind"),
-            ("month", "month"),
-            ("manager", "manager_id"),
-        ],
-    )
+impl TryFrom<Args> for ServiceFigure {
+    type Error = crate::Error;
+
+    fn try_from(args: Args) -> Result<ServiceFigure> {
+        let period = args.period.period()?;
+        if args.surveys {
+            return Ok(if args.summary {
+                ServiceFigure::SurveySummary { period }
+            } else if args.trend {
+                ServiceFigure::SurveyTrend { period }
+            } else {
+                ServiceFigure::Surveys { period }
+            });
+        }
+        let by: Vec<TicketDim> = parse(&args.by)?;
+        Ok(if args.breaches {
+            ServiceFigure::Breaches { period }
+        } else if args.sla {
+            ServiceFigure::Sla { by, period }
+        } else {
+            ServiceFigure::Tickets { by, period }
+        })
+    }
 }

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use datafusion::sql::parser::DFParser;
 
-use super::GlobalArgs;
+use super::{GlobalArgs, write_to};
 use crate::engine::Engine;
-use crate::output::write_dataframe;
 use crate::{Error, Result};
 
 /// Run SQL over the dataset's tables and the built-in views.
@@ -74,10 +73,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         if i + 1 < count {
             df.collect().await?;
         } else {
-            let rows = write_dataframe(df, &output).await?;
-            if let Some(path) = &output.output {
-                log::info!("wrote {rows} rows to {}", path.display());
-            }
+            write_to(df, &output).await?;
         }
     }
     Ok(0)

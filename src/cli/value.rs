@@ -1,7 +1,8 @@
-//! `crmlens features` and `crmlens rfm`: the customer feature view and RFM.
+//! `crmlens features` and `crmlens rfm`: arguments for [`crate::metrics::value`].
 
-use super::{GlobalArgs, show_sql};
+use super::{GlobalArgs, open, write};
 use crate::Result;
+use crate::metrics::value::{self, RfmTable};
 
 /// Print the per-customer feature view (`customer_features`)
 #[derive(Debug, clap::Args)]
@@ -24,21 +25,9 @@ pub struct FeaturesArgs {
 }
 
 pub async fn features(global: &GlobalArgs, args: FeaturesArgs) -> Result<u8> {
-    let columns = if args.columns.is_empty() {
-        "*".to_string()
-    } else {
-        args.columns
-            .iter()
-            .map(|c| format!("\"{}\"", c.trim().replace('"', "")))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let filter = args
-        .filter
-        .map(|f| format!(" where {f}"))
-        .unwrap_or_default();
-    let sql = format!("select {columns} from customer_features{filter} order by customer_id");
-    show_sql(global, &sql, args.max_rows).await
+    let engine = open(global).await?;
+    let df = value::features(&engine, args.filter.as_deref(), &args.columns).await?;
+    write(global, args.max_rows, df).await
 }
 
 /// RFM scores and segments (view `rfm`), the segment summary, or the 5×5 R×F grid
@@ -63,17 +52,13 @@ pub struct RfmArgs {
 }
 
 pub async fn rfm(global: &GlobalArgs, args: RfmArgs) -> Result<u8> {
-    let sql = if args.customers {
-        "select * from rfm order by customer_id"
+    let table = if args.customers {
+        RfmTable::Customers
     } else if args.grid {
-        "select * from rfm_grid order by r_score desc, f_score"
+        RfmTable::Grid
     } else {
-        "select rfm_segment, count(*) as customers, \
-           cast(count(*) as double) / sum(count(*)) over () as customer_share, \
-           sum(monetary) as revenue, sum(monetary) / sum(sum(monetary)) over () as revenue_share, \
-           avg(recency_days) as avg_recency_days, avg(frequency) as avg_frequency, \
-           avg(monetary) as avg_monetary \
-         from rfm group by rfm_segment order by revenue desc"
+        RfmTable::Segments
     };
-    show_sql(global, sql, args.max_rows).await
+    let engine = open(global).await?;
+    write(global, args.max_rows, value::rfm(&engine, table).await?).await
 }

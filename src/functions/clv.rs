@@ -270,7 +270,7 @@ mod tests {
     fn context() -> SessionContext {
         let model = ClvModel {
             spend: None,
-            ..crate::analytics::clv::model::cdnow_model()
+            ..crate::analytics::clv::fixtures::model()
         };
         let ctx = SessionContext::new();
         register_functions(&ctx, model, &ClvConfig::default());

@@ -19,6 +19,7 @@ const ORDER: &[&str] = &[
     "views",
     "distributed",
     "engine",
+    "metrics",
     "validate",
     "polars",
     "generate",

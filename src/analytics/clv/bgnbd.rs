@@ -249,37 +249,9 @@ pub fn expected_purchases(p: &Params, c: &Summary, t: f64) -> Result<f64, String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) fn cdnow() -> Vec<Summary> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/datasets/cdnow/cdnow_customers_summary.csv"
-        );
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<f64> = l.split(',').map(|v| v.trim().parse().unwrap()).collect();
-                Summary {
-                    x: f[1],
-                    t_x: f[2],
-                    t: f[3],
-                }
-            })
-            .collect()
-    }
-
-    const PUBLISHED: Params = Params {
-        r: 0.2426,
-        alpha: 4.4135,
-        a: 0.7929,
-        b: 2.4258,
+    use crate::analytics::clv::fixtures::{
+        BGNBD as PUBLISHED, BGNBD_LOG_LIKELIHOOD, CUSTOMERS, close, summaries as cdnow,
     };
-
-    fn close(got: f64, want: f64, rel: f64) -> bool {
-        ((got - want) / want).abs() <= rel
-    }
 
     #[test]
     fn grouping_by_x_gives_the_per_customer_sum() {
@@ -295,13 +267,13 @@ mod tests {
     #[test]
     fn published_likelihood_on_cdnow_summary() {
         let ll = total_log_likelihood(&PUBLISHED, &cdnow());
-        assert!(close(ll, -9582.4, 5e-5), "{ll}");
+        assert!(close(ll, BGNBD_LOG_LIKELIHOOD, 5e-5), "{ll}");
     }
 
     #[test]
     fn fit_reproduces_published_parameters() {
         let data = cdnow();
-        assert_eq!(data.len(), 2357);
+        assert_eq!(data.len(), CUSTOMERS);
         let (p, fit) = fit(&data).unwrap();
         eprintln!("BG/NBD on CDNOW: {p:?}, {fit:?}");
         // Three significant digits: within half a unit of the third digit.
@@ -313,7 +285,10 @@ mod tests {
         ] {
             assert!(close(got, want, 5e-3), "{name}: {got} vs {want} ({fit:?})");
         }
-        assert!(close(fit.log_likelihood, -9582.4, 1e-5), "{fit:?}");
+        assert!(
+            close(fit.log_likelihood, BGNBD_LOG_LIKELIHOOD, 1e-5),
+            "{fit:?}"
+        );
         assert!(fit.converged, "{fit:?}");
     }
 
@@ -393,7 +368,7 @@ mod tests {
         let data = small_sample();
         let sample = Sample::new(&data);
         for point in [
-            [0.2426, 4.4135, 0.7929, 2.4258],
+            [PUBLISHED.r, PUBLISHED.alpha, PUBLISHED.a, PUBLISHED.b],
             [1.0, 1.0, 1.0, 1.0],
             [0.05, 40.0, 3.0, 0.7],
             [5.0, 0.3, 0.2, 15.0],

@@ -153,6 +153,7 @@ pub fn expected_average_value(params: &Params, x: f64, m: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::clv::fixtures::{GAMMA_GAMMA, SPEND_CUSTOMERS, spend as cdnow};
 
     #[test]
     fn likelihood_is_the_papers_formula() {
@@ -186,30 +187,17 @@ mod tests {
         assert!((sample.log_likelihood(&params) - by_hand).abs() < 1e-10);
     }
 
-    /// (x, m) of the CDNOW customers.
-    fn cdnow() -> Vec<(f64, f64)> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/datasets/cdnow/cdnow_customers_summary_with_transactions.csv"
-        );
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<f64> = l.split(',').map(|v| v.trim().parse().unwrap()).collect();
-                (f[1], f[4])
-            })
-            .collect()
-    }
-
     #[test]
     fn fit_reproduces_published_parameters_on_cdnow() {
         let data = cdnow();
         let (p, fit, n) = fit(&data).unwrap();
         eprintln!("Gamma-Gamma on CDNOW: {p:?}, {fit:?}");
-        assert_eq!(n, 946);
-        for (got, want, name) in [(p.p, 6.2488, "p"), (p.q, 3.7446, "q"), (p.v, 15.4477, "v")] {
+        assert_eq!(n, SPEND_CUSTOMERS);
+        for (got, want, name) in [
+            (p.p, GAMMA_GAMMA.p, "p"),
+            (p.q, GAMMA_GAMMA.q, "q"),
+            (p.v, GAMMA_GAMMA.v, "v"),
+        ] {
             assert!(
                 ((got - want) / want).abs() <= 5e-3,
                 "{name}: {got} vs {want} ({fit:?})"
@@ -247,7 +235,7 @@ mod tests {
         let data = cdnow();
         let sample = SpendSample::new(&data);
         for point in [
-            [6.2488, 3.7446, 15.4477],
+            [GAMMA_GAMMA.p, GAMMA_GAMMA.q, GAMMA_GAMMA.v],
             [1.0, 1.0, 1.0],
             [0.2, 30.0, 400.0],
             [40.0, 0.5, 0.05],

@@ -4,6 +4,8 @@
 
 pub mod bgnbd;
 pub mod fit;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod gamma_gamma;
 pub mod model;
 pub mod pareto_nbd;

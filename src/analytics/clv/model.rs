@@ -241,43 +241,10 @@ impl ClvModel {
     }
 }
 
-/// The published CDNOW BG/NBD and Gamma-Gamma parameters (weeks) as a fitted model, for tests.
-#[cfg(test)]
-pub(crate) fn cdnow_model() -> ClvModel {
-    tests::model()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(super) fn model() -> ClvModel {
-        ClvModel {
-            model: ModelKind::BgNbd,
-            time_unit: TimeUnit::Weeks,
-            n_customers: 2357,
-            params: PurchaseParams::BgNbd(bgnbd::Params {
-                r: 0.2426,
-                alpha: 4.4135,
-                a: 0.7929,
-                b: 2.4258,
-            }),
-            log_likelihood: -9582.4,
-            converged: true,
-            iterations: 1,
-            spend: Some(SpendFit {
-                p: 6.2488,
-                q: 3.7446,
-                v: 15.4477,
-                n_customers: 946,
-                log_likelihood: 0.0,
-                converged: true,
-                iterations: 1,
-            }),
-            as_of: NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
-            crmlens_version: "test".into(),
-        }
-    }
+    use crate::analytics::clv::fixtures::model;
 
     #[test]
     fn days_are_converted_to_the_model_unit() {

@@ -179,33 +179,8 @@ pub fn expected_purchases(p: &Params, c: &Summary, t: f64) -> Result<f64, String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cdnow() -> Vec<Summary> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/datasets/cdnow/cdnow_customers_summary.csv"
-        );
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<f64> = l.split(',').map(|v| v.trim().parse().unwrap()).collect();
-                Summary {
-                    x: f[1],
-                    t_x: f[2],
-                    t: f[3],
-                }
-            })
-            .collect()
-    }
-
-    /// The MLE on the CDNOW summary as published with the BTYD R package (vignette).
-    const PUBLISHED: Params = Params {
-        r: 0.5534,
-        alpha: 10.5802,
-        s: 0.6061,
-        beta: 11.6562,
+    use crate::analytics::clv::fixtures::{
+        CUSTOMERS, PARETO_NBD as PUBLISHED, PARETO_NBD_LOG_LIKELIHOOD, close, summaries as cdnow,
     };
 
     const ACTIVE: Summary = Summary {
@@ -213,10 +188,6 @@ mod tests {
         t_x: 30.86,
         t: 31.0,
     };
-
-    fn close(got: f64, want: f64, rel: f64) -> bool {
-        ((got - want) / want).abs() <= rel
-    }
 
     #[test]
     fn published_predictions_on_cdnow() {
@@ -231,7 +202,7 @@ mod tests {
     #[test]
     fn fit_reproduces_published_parameters() {
         let data = cdnow();
-        assert_eq!(data.len(), 2357);
+        assert_eq!(data.len(), CUSTOMERS);
         let started = std::time::Instant::now();
         let (p, fit) = fit(&data).unwrap();
         eprintln!(
@@ -246,7 +217,10 @@ mod tests {
         ] {
             assert!(close(got, want, 5e-3), "{name}: {got} vs {want} ({fit:?})");
         }
-        assert!(close(fit.log_likelihood, -9595.0, 1e-5), "{fit:?}");
+        assert!(
+            close(fit.log_likelihood, PARETO_NBD_LOG_LIKELIHOOD, 1e-5),
+            "{fit:?}"
+        );
         assert!(fit.converged, "{fit:?}");
     }
 
