@@ -62,7 +62,7 @@ fn forecast_sql(by: ForecastBy) -> String {
 /// Warns about open deals the forecast cannot weigh or place.
 async fn warn_left_out(engine: &Engine) -> Result<()> {
     let sql = "select \
-         (select count(*) from pipeline_deals where status = 'open' and stage_order is null) as no_history, \
+         (select count(*) from pipeline_deal_facts where status = 'open' and stage_order is null) as no_history, \
          (select count(*) from pipeline_forecast_deals where probability is null) as no_probability, \
          (select count(*) from pipeline_forecast_deals where expected_close_month is null) as no_month";
     let counts = super::counts(engine, sql).await?;

@@ -56,7 +56,7 @@ pub fn builtin(name: &str) -> Option<Section> {
                 "select created_month as month, count(*) as deals, \
                    sum(case when status = 'won' then 1 else 0 end) as won, \
                    avg(case when status = 'won' then 1.0 else 0.0 end) as win_rate \
-                 from pipeline_deals group by created_month order by created_month",
+                 from pipeline_deal_facts group by created_month order by created_month",
                 ChartKind::TimeSeries,
                 "month",
                 &["win_rate"],

@@ -104,7 +104,7 @@ fn lost_reasons_sql(env: &ViewEnv) -> String {
         "select cast(date_trunc('month', p.closed_date) as date) as month, p.manager_id, \
            p.stage_order, coalesce(p.stage, '(no history)') as stage, {reason} as lost_reason, \
            count(*) as lost_deals, sum(p.amount) as lost_amount \
-         from pipeline_deals p left join deals d on d.deal_id = p.deal_id \
+         from pipeline_deal_facts p left join deals d on d.deal_id = p.deal_id \
          where p.status = 'lost' \
          group by 1, 2, 3, 4, 5"
     )

@@ -17,7 +17,7 @@ pub(super) fn probabilities_sql(env: &ViewEnv) -> String {
     let median = quantile("t.xs", 0.5);
     format!(
         "with learn as ( \
-           select deal_id, status, closed_at from pipeline_deals \
+           select deal_id, status, closed_at from pipeline_deal_facts \
            where status in ('won', 'lost') and stage_order is not null \
              and closed_date > {as_of} - interval '{months} months'), \
          stats as ( \
@@ -54,7 +54,7 @@ pub(super) fn forecast_deals_sql(env: &ViewEnv) -> String {
         "with e as ( \
            select d.deal_id, d.customer_id, d.manager_id, d.stage_order, d.stage, d.amount, \
              p.probability, t.reached_at, {expected} as expected \
-           from pipeline_deals d \
+           from pipeline_deal_facts d \
            join pipeline_deal_stages t on t.deal_id = d.deal_id \
              and t.stage_order = d.stage_order \
            left join forecast_stage_probabilities p on p.stage_order = d.stage_order \

@@ -6,7 +6,12 @@ use crate::Result;
 use crate::config::PipelineConfig;
 use crate::views::{ViewEnv, sql_string};
 
-pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
+/// `pipeline_deal_facts`: one row per deal of `deals` created up to as_of, from the deal and
+/// its history alone: everything of `pipeline_deals` but the customer's region and segment.
+/// The funnel and summary without a region or segment breakdown read it, so that they do
+/// not pay for the RFM scores of every customer (a left join is not dropped by the planner
+/// even when none of its columns is used).
+pub(super) fn deal_facts_sql(env: &ViewEnv) -> Result<String> {
     let p = &env.config.pipeline;
     let n = p.stages.len();
     // The current stage is found as max(entry time × 1000 + stage order): one integer
@@ -28,15 +33,9 @@ pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
     } else {
         "cast(null as double) as amount".to_string()
     };
-    let region = if env.has_column("customers", "region") {
-        "c.region"
-    } else {
-        "cast(null as varchar)"
-    };
     let created_date = env.local_date("d.created_at");
     let closed_date = env.local_date("c.closed_at");
     let cycle = days_between("c.created_at", "c.closed_at");
-    let no_segment = sql_string(NO_SEGMENT);
     Ok(format!(
         "with hist as ( \
            select h.deal_id, \
@@ -50,7 +49,6 @@ pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
            group by h.deal_id), \
          base as ( \
            select d.deal_id, d.customer_id, {manager}, {source}, {category}, \
-             {region} as region, coalesce(r.rfm_segment, {no_segment}) as segment, \
              d.created_at, {created_date} as created_date, {amount}, \
              d.status as status_raw, {status} as status, d.closed_at as raw_closed_at, \
              h.max_order, cs.stage as current_stage, \
@@ -59,8 +57,6 @@ pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
            from deals d \
            left join hist h on h.deal_id = d.deal_id \
            left join {stages} cs on cs.stage_order = h.current_key % 1000 \
-           left join customers c on c.customer_id = d.customer_id \
-           left join rfm r on r.customer_id = d.customer_id \
            where {created_by}), \
          closed as ( \
            select *, \
@@ -69,7 +65,7 @@ pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
                when status = 'won' then cast({n} as bigint) else max_order end as stage_order \
            from base) \
          select c.deal_id, c.customer_id, c.manager_id, c.source, c.product_category, \
-           c.region, c.segment, c.created_at, c.created_date, \
+           c.created_at, c.created_date, \
            cast(date_trunc('month', c.created_date) as date) as created_month, \
            c.amount, c.status_raw, c.status, c.closed_at, \
            {closed_date} as closed_date, \
@@ -77,6 +73,36 @@ pub(super) fn deals_sql(env: &ViewEnv) -> Result<String> {
            case when c.status = 'won' then {cycle} end as cycle_days \
          from closed c left join {stages} s on s.stage_order = c.stage_order"
     ))
+}
+
+/// `pipeline_deals`: [`deal_facts_sql`]'s rows with the customer's region and RFM segment,
+/// in the view's documented column order.
+pub(super) fn deals_sql(env: &ViewEnv) -> String {
+    let region = if env.has_column("customers", "region") {
+        "c.region"
+    } else {
+        "cast(null as varchar)"
+    };
+    let no_segment = sql_string(NO_SEGMENT);
+    format!(
+        "select f.deal_id, f.customer_id, f.manager_id, f.source, f.product_category, \
+           {region} as region, coalesce(r.rfm_segment, {no_segment}) as segment, \
+           f.created_at, f.created_date, f.created_month, f.amount, f.status_raw, f.status, \
+           f.closed_at, f.closed_date, f.stage_order, f.stage, f.current_stage, \
+           f.history_rows, f.unknown_stage_rows, f.cycle_days \
+         from pipeline_deal_facts f \
+         left join customers c on c.customer_id = f.customer_id \
+         left join rfm r on r.customer_id = f.customer_id"
+    )
+}
+
+/// The view a funnel or summary over `by` reads: the deal facts unless the breakdown is the
+/// customer's region or segment.
+fn deals_for(by: Option<Breakdown>) -> &'static str {
+    match by {
+        Some(b) if matches!(b.expr, "region" | "segment") => "pipeline_deals",
+        _ => "pipeline_deal_facts",
+    }
 }
 
 /// `pipeline_stage_times`: one row per deal of `deals` and ordered stage it has a history
@@ -119,7 +145,7 @@ pub(super) fn deal_stages_sql(env: &ViewEnv) -> String {
         "with reached as ( \
            select deal_id, status, closed_at, \
              unnest(generate_series(1, stage_order)) as stage_order \
-           from pipeline_deals where stage_order is not null) \
+           from pipeline_deal_facts where stage_order is not null) \
          select r.deal_id, r.stage_order, s.stage, p.entered_at, \
            min(coalesce(p.entered_at, \
                case when r.stage_order = {n} and r.status = 'won' then r.closed_at end)) \
@@ -176,12 +202,13 @@ pub fn funnel_sql(p: &PipelineConfig, by: Option<Breakdown>, filter: &str) -> St
     } else {
         ("", "")
     };
+    let deals = deals_for(by);
     let days = sorted("t.days_in_stage");
     let median_days = quantile("xs", 0.5);
     let p90_days = quantile("xs", 0.9);
     format!(
         "with d as ( \
-           select {grp} as grp, deal_id, stage_order, status from pipeline_deals \
+           select {grp} as grp, deal_id, stage_order, status from {deals} \
            where stage_order is not null{filter}), \
          ends as ( \
            select grp, stage_order, count(*) as ending, \
@@ -267,10 +294,11 @@ pub fn summary_sql(by: Option<Breakdown>, filter: &str) -> String {
              as win_rate_closed, \
            sum(amount) filter (where status = 'won') as won_amount, \
            {cycle} as cycle_days, avg(cycle_days) as cycle_mean_days \
-         from pipeline_deals{filter}{group}) \
+         from {deals}{filter}{group}) \
          select * exclude (cycle_days, cycle_mean_days), \
            {median} as cycle_median_days, cycle_mean_days, {p90} as cycle_p90_days \
          from s{order}",
+        deals = deals_for(by),
         cycle = sorted("cycle_days"),
         median = quantile("cycle_days", 0.5),
         p90 = quantile("cycle_days", 0.9),

@@ -107,6 +107,7 @@ use crate::config::PipelineConfig;
 
 /// The names of this module's views.
 pub const NAMES: &[&str] = &[
+    "pipeline_deal_facts",
     "pipeline_deals",
     "pipeline_stage_times",
     "pipeline_deal_stages",
@@ -128,8 +129,12 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
     let p = &env.config.pipeline;
     Ok(vec![
         View {
+            name: "pipeline_deal_facts",
+            sql: funnel::deal_facts_sql(env)?,
+        },
+        View {
             name: "pipeline_deals",
-            sql: funnel::deals_sql(env)?,
+            sql: funnel::deals_sql(env),
         },
         View {
             name: "pipeline_stage_times",
