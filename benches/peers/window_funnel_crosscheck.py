@@ -8,9 +8,8 @@ Prints the mismatches (there should be none) and exits 1 if there is any.
 
 The groups are made to hit the corners: timestamps from a small range (ties), rows out of
 order, rows matching two conditions (event X matches steps 1 and 2, Y steps 2 and 3), rows
-matching none (Z), NULL timestamps (both engines ignore those rows). NULL conditions are
-left out on purpose: ClickHouse skips a row with a NULL in any argument, crmlens reads a
-NULL condition as false (documented in src/functions/window_funnel/mod.rs).
+matching none (Z), NULL timestamps and NULL events (a NULL event makes every condition NULL:
+both engines skip such a row, and a group without a usable row is NULL in both).
 """
 import csv
 import io
@@ -36,7 +35,7 @@ for g in range(n_groups):
     span = rng.choice([3, 10, 40, 200])
     for _ in range(rng.randint(0, 14)):
         customer.append(f"G{g:05d}")
-        event.append(rng.choice("AAABBBCCCDDXYZ"))
+        event.append(None if rng.random() < 0.04 else rng.choice("AAABBBCCCDDXYZ"))
         ts.append(None if rng.random() < 0.04 else 1_700_000_000 + rng.randrange(span))
 
 work = tempfile.mkdtemp(prefix="wf_crosscheck_")
@@ -61,14 +60,14 @@ modes_list = ["", "strict_order", "strict_deduplication", "strict_increase",
 windows = [0, 2, 5, 30, 1000]
 
 def parse(text):
-    return {row[0]: row[1] for row in csv.reader(io.StringIO(text)) if row and row[0] != "customer_id"}
+    """customer → level, NULL (ClickHouse's \\N, crmlens' empty field) as None."""
+    return {row[0]: (None if row[1] in ("\\N", "") else row[1])
+            for row in csv.reader(io.StringIO(text)) if row and row[0] != "customer_id"}
 
-# Groups whose every row has a NULL timestamp: ClickHouse's NULL adapter returns NULL for
-# them (no row reached the function), crmlens 0 (a group with no matching row is level 0, and
-# the level is never NULL). Counted apart, not as mismatches.
-only_null_ts = {c for c in set(customer)
-                if all(t is None for cc, t in zip(customer, ts) if cc == c)}
-null_vs_zero = 0
+# Groups without a usable row (every row has a NULL timestamp or event): NULL in both.
+no_usable_row = {c for c in set(customer)
+                 if all(t is None or e is None for cc, t, e in zip(customer, ts, event) if cc == c)}
+nulls = 0
 
 checked = 0
 mismatches = []
@@ -95,15 +94,17 @@ for steps in (1, 3, 4):
                 continue
             for g in sorted(a):
                 checked += 1
-                if a[g] == "\\N" and b[g] == "0" and g in only_null_ts:
-                    null_vs_zero += 1
-                elif a[g] != b[g]:
+                if a[g] != b[g]:
                     mismatches.append((steps, modes, window, g, a[g], b[g]))
+                elif a[g] is None:
+                    nulls += 1
+                    if g not in no_usable_row:
+                        mismatches.append((steps, modes, window, g, "NULL with usable rows", b[g]))
 
 print(f"chdb {chdb.__version__} (ClickHouse {chdb.query('select version()', 'CSV').bytes().decode().strip()}): "
       f"{len(customer)} rows, {checked} (group, steps, modes, window) results compared, "
-      f"{len(mismatches)} mismatches; {null_vs_zero} results of groups with only NULL "
-      f"timestamps: ClickHouse NULL, crmlens 0 (documented)")
+      f"{len(mismatches)} mismatches; {nulls} of the agreeing results are NULL (groups "
+      f"without a usable row)")
 for m in mismatches[:30]:
     print("  steps={} modes='{}' window={} group={} clickhouse={} crmlens={}".format(*m))
 shutil.rmtree(work)

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Date64Array, Int32Array, Int64Array,
-    ListArray, PrimitiveArray, UInt8Array, new_empty_array,
+    ListArray, PrimitiveArray, UInt8Array,
 };
 use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{
@@ -65,14 +65,16 @@ fn item_field(data_type: DataType) -> FieldRef {
     Arc::new(Field::new_list_field(data_type, true))
 }
 
-/// Reads a batch of arguments and calls `f(row, event)` for every event of it, in row order.
-/// Rows with a NULL timestamp or filtered out give none; NULL conditions are false.
+/// Reads a batch of arguments and, in row order, calls `f(row, None)` for every usable row
+/// and then `f(row, Some(event))` for each of its events. A row is usable when its timestamp
+/// and every condition are not NULL and the filter keeps it (ClickHouse skips a row with a
+/// NULL argument); other rows give no call at all.
 fn for_each_event(
     spec: &Spec,
     values: &[ArrayRef],
     filter: Option<&BooleanArray>,
     masks: &mut Vec<u32>,
-    mut f: impl FnMut(usize, Event),
+    mut f: impl FnMut(usize, Option<Event>),
 ) -> Result<()> {
     let ts_arg = spec.layout.ts_arg();
     let ts_array = &values[ts_arg];
@@ -110,6 +112,7 @@ fn for_each_event(
     };
     masks.clear();
     masks.resize(rows, 0);
+    let mut keep = combined_validity(ts_array.nulls(), filter);
     for (i, cond) in values[ts_arg + 1..].iter().enumerate() {
         let Some(cond) = cond.as_boolean_opt() else {
             return exec_err!(
@@ -118,23 +121,25 @@ fn for_each_event(
                 cond.data_type()
             );
         };
-        let set: BooleanBuffer = match cond.nulls() {
-            Some(nulls) => cond.values() & nulls.inner(),
-            None => cond.values().clone(),
-        };
-        for row in set.set_indices() {
+        if let Some(nulls) = cond.logical_nulls() {
+            keep = Some(match keep {
+                Some(k) => &k & nulls.inner(),
+                None => nulls.inner().clone(),
+            });
+        }
+        for row in cond.values().set_indices() {
             masks[row] |= 1 << i;
         }
     }
-    let keep = combined_validity(ts_array.nulls(), filter);
     let strict_order = spec.modes.strict_order;
     for (row, (&t, &mask)) in ts.iter().zip(masks.iter()).enumerate() {
         if keep.as_ref().is_some_and(|k| !k.value(row)) {
             continue;
         }
+        f(row, None);
         if mask == 0 {
             if strict_order {
-                f(row, Event { ts: t, cond: 0 });
+                f(row, Some(Event { ts: t, cond: 0 }));
             }
             continue;
         }
@@ -143,10 +148,10 @@ fn for_each_event(
             let bit = m.trailing_zeros();
             f(
                 row,
-                Event {
+                Some(Event {
                     ts: t,
                     cond: bit as u8 + 1,
-                },
+                }),
             );
             m &= m - 1;
         }
@@ -170,15 +175,19 @@ fn combined_validity(
     }
 }
 
-/// Events bucketed by group: group g's events are `events[offsets[g]..offsets[g + 1]]`.
+/// Events bucketed by group: group g's events are `events[offsets[g]..offsets[g + 1]]`;
+/// `seen[g]` says whether the group had a usable row (its result is NULL otherwise).
 struct Buckets {
     offsets: Vec<usize>,
     events: Vec<Event>,
+    seen: Vec<bool>,
 }
 
-/// The result for every bucket: the level (Int32) or the list of step timestamps.
+/// The result for every bucket: the level (Int32) or the list of step timestamps; NULL for
+/// a group without a usable row.
 fn evaluate_buckets(spec: &Spec, output: Output, mut b: Buckets) -> Result<ArrayRef> {
     let groups = b.offsets.len() - 1;
+    let nulls = seen_nulls(&b.seen);
     match output {
         Output::Level => {
             let mut levels = Vec::with_capacity(groups);
@@ -187,7 +196,7 @@ fn evaluate_buckets(spec: &Spec, output: Output, mut b: Buckets) -> Result<Array
                 events.sort_unstable();
                 levels.push(chain::level(events, spec, &mut NoSteps) as i32);
             }
-            Ok(Arc::new(Int32Array::from(levels)))
+            Ok(Arc::new(Int32Array::new(levels.into(), nulls)))
         }
         Output::Steps => {
             let mut rec = Steps::default();
@@ -222,7 +231,7 @@ fn evaluate_buckets(spec: &Spec, output: Output, mut b: Buckets) -> Result<Array
                 item_field(item),
                 OffsetBuffer::new(offsets.into()),
                 values,
-                None,
+                nulls,
             )?))
         }
     }
@@ -240,7 +249,13 @@ fn output_value(kind: &TsKind, t: i64) -> i64 {
     }
 }
 
-/// The state columns of the buckets: per group, a list of timestamps and one of conditions.
+/// NULL where a group had no usable row (`None`: every group had one).
+fn seen_nulls(seen: &[bool]) -> Option<NullBuffer> {
+    Some(NullBuffer::from(seen)).filter(|n| n.null_count() > 0)
+}
+
+/// The state columns of the buckets: per group, a list of timestamps and one of conditions;
+/// both NULL for a group without a usable row.
 fn state_of_buckets(b: &Buckets) -> Result<Vec<ArrayRef>> {
     let Ok(offsets) = b
         .offsets
@@ -251,6 +266,7 @@ fn state_of_buckets(b: &Buckets) -> Result<Vec<ArrayRef>> {
         return exec_err!("window_funnel: more than 2^31 events in one partial state batch");
     };
     let offsets = OffsetBuffer::new(offsets.into());
+    let nulls = seen_nulls(&b.seen);
     let ts = Int64Array::from_iter_values(b.events.iter().map(|e| e.ts));
     let cond = UInt8Array::from_iter_values(b.events.iter().map(|e| e.cond));
     Ok(vec![
@@ -258,19 +274,23 @@ fn state_of_buckets(b: &Buckets) -> Result<Vec<ArrayRef>> {
             item_field(DataType::Int64),
             offsets.clone(),
             Arc::new(ts),
-            None,
+            nulls.clone(),
         )?),
         Arc::new(ListArray::try_new(
             item_field(DataType::UInt8),
             offsets,
             Arc::new(cond),
-            None,
+            nulls,
         )?),
     ])
 }
 
-/// Calls `f(row, event)` for every event of a batch of states (row = the state's row).
-fn for_each_state_event(values: &[ArrayRef], mut f: impl FnMut(usize, Event)) -> Result<()> {
+/// Calls `f(row, None)` for every state of a batch that saw a usable row (row = the state's
+/// row), then `f(row, Some(event))` for each of its events.
+fn for_each_state_event(
+    values: &[ArrayRef],
+    mut f: impl FnMut(usize, Option<Event>),
+) -> Result<()> {
     let (Some(ts), Some(cond)) = (
         values[0].as_list_opt::<i32>(),
         values[1].as_list_opt::<i32>(),
@@ -297,26 +317,29 @@ fn for_each_state_event(values: &[ArrayRef], mut f: impl FnMut(usize, Event)) ->
         if ts.is_null(row) {
             continue;
         }
+        f(row, None);
         for i in w[0] as usize..w[1] as usize {
             f(
                 row,
-                Event {
+                Some(Event {
                     ts: ts_values[i],
                     cond: cond_values[i],
-                },
+                }),
             );
         }
     }
     Ok(())
 }
 
-/// The `GroupsAccumulator`: every group's events in one flat arena.
+/// The `GroupsAccumulator`: every group's events in one flat arena, and per group whether it
+/// had a usable row.
 pub struct FunnelGroups {
     spec: Arc<Spec>,
     output: Output,
     ts: Vec<i64>,
     cond: Vec<u8>,
     group: Vec<u32>,
+    seen: Vec<bool>,
     num_groups: usize,
     masks: Vec<u32>,
 }
@@ -329,15 +352,22 @@ impl FunnelGroups {
             ts: Vec::new(),
             cond: Vec::new(),
             group: Vec::new(),
+            seen: Vec::new(),
             num_groups: 0,
             masks: Vec::new(),
         }
     }
 
-    fn push(&mut self, group: u32, e: Event) {
-        self.ts.push(e.ts);
-        self.cond.push(e.cond);
-        self.group.push(group);
+    /// A usable row of `group` (`None`) or one of its events.
+    fn push(&mut self, group: usize, e: Option<Event>) {
+        match e {
+            None => self.seen[group] = true,
+            Some(e) => {
+                self.ts.push(e.ts);
+                self.cond.push(e.cond);
+                self.group.push(group as u32);
+            }
+        }
     }
 
     /// Takes the events of the groups `emit_to` names out of the arena, bucketed by group; the
@@ -385,7 +415,12 @@ impl FunnelGroups {
             self.group.shrink_to_fit();
         }
         self.num_groups -= n;
-        Buckets { offsets, events }
+        let seen = self.seen.drain(..n).collect();
+        Buckets {
+            offsets,
+            events,
+            seen,
+        }
     }
 
     fn set_num_groups(&mut self, total_num_groups: usize) -> Result<()> {
@@ -393,6 +428,7 @@ impl FunnelGroups {
             return exec_err!("window_funnel: more than 2^32 groups in one aggregation");
         }
         self.num_groups = self.num_groups.max(total_num_groups);
+        self.seen.resize(self.num_groups, false);
         Ok(())
     }
 }
@@ -409,7 +445,7 @@ impl GroupsAccumulator for FunnelGroups {
         let spec = Arc::clone(&self.spec);
         let mut masks = std::mem::take(&mut self.masks);
         let result = for_each_event(&spec, values, opt_filter, &mut masks, |row, e| {
-            self.push(group_indices[row] as u32, e)
+            self.push(group_indices[row], e)
         });
         self.masks = masks;
         result
@@ -422,7 +458,7 @@ impl GroupsAccumulator for FunnelGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.set_num_groups(total_num_groups)?;
-        for_each_state_event(values, |row, e| self.push(group_indices[row] as u32, e))
+        for_each_state_event(values, |row, e| self.push(group_indices[row], e))
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
@@ -442,21 +478,36 @@ impl GroupsAccumulator for FunnelGroups {
         let rows = values[self.spec.layout.ts_arg()].len();
         let mut offsets = vec![0usize; rows + 1];
         let mut events = Vec::with_capacity(rows);
+        let mut seen = vec![false; rows];
         let mut masks = Vec::new();
-        for_each_event(&self.spec, values, opt_filter, &mut masks, |row, e| {
-            offsets[row + 1] += 1;
-            events.push(e);
-        })?;
+        for_each_event(
+            &self.spec,
+            values,
+            opt_filter,
+            &mut masks,
+            |row, e| match e {
+                None => seen[row] = true,
+                Some(e) => {
+                    offsets[row + 1] += 1;
+                    events.push(e);
+                }
+            },
+        )?;
         for r in 0..rows {
             offsets[r + 1] += offsets[r];
         }
-        state_of_buckets(&Buckets { offsets, events })
+        state_of_buckets(&Buckets {
+            offsets,
+            events,
+            seen,
+        })
     }
 
     fn size(&self) -> usize {
         self.ts.capacity() * 8
             + self.cond.capacity()
             + self.group.capacity() * 4
+            + self.seen.capacity()
             + self.masks.capacity() * 4
             + size_of::<Self>()
     }
@@ -469,6 +520,7 @@ pub struct FunnelRow {
     spec: Arc<Spec>,
     output: Output,
     events: Vec<Event>,
+    seen: bool,
     masks: Vec<u32>,
 }
 
@@ -478,6 +530,7 @@ impl FunnelRow {
             spec,
             output,
             events: Vec::new(),
+            seen: false,
             masks: Vec::new(),
         }
     }
@@ -486,21 +539,30 @@ impl FunnelRow {
         Buckets {
             offsets: vec![0, self.events.len()],
             events: self.events.clone(),
+            seen: vec![self.seen],
+        }
+    }
+
+    /// A usable row (`None`) or one of its events.
+    fn push(&mut self, e: Option<Event>) {
+        match e {
+            None => self.seen = true,
+            Some(e) => self.events.push(e),
         }
     }
 }
 
 impl Accumulator for FunnelRow {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let events = &mut self.events;
-        for_each_event(&self.spec, values, None, &mut self.masks, |_, e| {
-            events.push(e)
-        })
+        let spec = Arc::clone(&self.spec);
+        let mut masks = std::mem::take(&mut self.masks);
+        let result = for_each_event(&spec, values, None, &mut masks, |_, e| self.push(e));
+        self.masks = masks;
+        result
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let events = &mut self.events;
-        for_each_state_event(states, |_, e| events.push(e))
+        for_each_state_event(states, |_, e| self.push(e))
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -518,14 +580,4 @@ impl Accumulator for FunnelRow {
     fn size(&self) -> usize {
         self.events.capacity() * size_of::<Event>() + self.masks.capacity() * 4 + size_of::<Self>()
     }
-}
-
-/// An empty steps list of the given element type (the value of a funnel without rows).
-pub fn empty_steps(item: DataType) -> ScalarValue {
-    ScalarValue::List(Arc::new(ListArray::new(
-        item_field(item.clone()),
-        OffsetBuffer::new(vec![0i32, 0].into()),
-        new_empty_array(&item),
-        None,
-    )))
 }
