@@ -602,7 +602,11 @@ mod tests {
                 DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
                 true,
             ),
-            Field::new("naive", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new(
+                "naive",
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                true,
+            ),
             Field::new("ratio", DataType::Float64, true),
             Field::new("note", DataType::Utf8, true),
         ]));
@@ -652,7 +656,10 @@ mod tests {
             max_rows: 10,
         };
         write_batches(schema.clone(), &[], &empty).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("empty")).unwrap(), "[]\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("empty")).unwrap(),
+            "[]\n"
+        );
     }
 
     #[test]
