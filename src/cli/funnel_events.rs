@@ -6,6 +6,7 @@ use super::GlobalArgs;
 use super::range::Days;
 use crate::config::parse_duration;
 use crate::engine::Engine;
+use crate::functions::window_funnel;
 use crate::hint::closest;
 use crate::output::write_dataframe;
 use crate::views::event_funnel::{Funnel, Property};
@@ -28,7 +29,9 @@ counts the customers whose level is at least k; conversion_from_first and
 conversion_from_previous are shares of step 1 and of step k − 1; drop_off is step k − 1 minus
 step k; the median minutes are between the chain's steps. Modes (--mode, comma-separated):
 strict_order (no other event between steps), strict_deduplication (a repeated step event stops
-the chain), strict_increase (strictly increasing times). --by takes a column of customers
+the chain), strict_increase (strictly increasing times), strict_once (one event is one step at
+most), allow_reentry (with strict_order: a step event before its previous step is ignored
+instead of stopping the chain). --by takes a column of customers
 (country, kind, acquisition_source, …; customer.NAME to force) or a key of the entry event's
 properties JSON (utm_source, device, …; event.NAME to force). Without --steps the funnel is
 the configured one ([event_funnel] steps, window, mode: the view event_funnel). In SQL:
@@ -42,7 +45,7 @@ pub struct Args {
     /// Conversion window from funnel entry: 7d, 24h, 30m, 90s, 2w [default: event_funnel.window]
     #[arg(long, value_name = "DURATION")]
     window: Option<String>,
-    /// window_funnel modes: strict_order, strict_deduplication, strict_increase
+    /// window_funnel modes: strict_order, strict_deduplication, strict_increase, strict_once, allow_reentry
     #[arg(long, value_name = "MODE", value_delimiter = ',')]
     mode: Vec<String>,
     /// Remove customers with this event between entry and entry + window (repeatable)
@@ -95,15 +98,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     } else {
         args.mode.clone()
     };
-    const MODES: [&str; 3] = ["strict_order", "strict_deduplication", "strict_increase"];
-    for m in &modes {
-        if !MODES.contains(&m.trim()) {
-            return Err(Error::Usage(format!(
-                "--mode {m:?}: expected one of {}",
-                MODES.join(", ")
-            )));
-        }
-    }
+    window_funnel::Modes::parse("window_funnel", &modes.join(","))
+        .map_err(|m| Error::Usage(format!("--mode: {m}")))?;
     args.period.check()?;
     if args.top == 0 {
         return Err(Error::Usage("--top: expected at least 1".into()));

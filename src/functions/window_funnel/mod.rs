@@ -9,8 +9,12 @@
 //! - `window`: a constant interval (`interval '7 days'`) or a whole number of seconds; with an
 //!   integer `ts` a whole number in the unit of `ts` (as in ClickHouse). Inclusive: a step
 //!   exactly `window` after the chain's first step counts.
-//! - `modes`: an optional constant string, several comma-separated:
-//!   `'strict_order'`, `'strict_deduplication'`, `'strict_increase'`.
+//! - `modes`: an optional constant string, several comma-separated, ClickHouse's options:
+//!   `'strict_order'` (no other row between steps once the chain started),
+//!   `'strict_deduplication'` (a repeated step event stops the scan), `'strict_increase'`
+//!   (strictly increasing step times), `'strict_once'` (a row is at most one step of a chain,
+//!   even if it matches several conditions) and `'allow_reentry'` (with `strict_order` only: a
+//!   step event before its previous step was reached is ignored instead of stopping the scan).
 //! - `ts`: a timestamp of any unit and time zone (instants are compared), a date, or an integer.
 //! - `cond1` … `condN`: 1 to 32 boolean expressions.
 //!
@@ -51,6 +55,7 @@
 //!   the steps' output is truncated to microseconds.
 
 mod chain;
+mod once;
 mod spec;
 mod state;
 #[cfg(test)]
@@ -72,6 +77,7 @@ use datafusion::logical_expr::{
 use datafusion::physical_expr::expressions::Literal;
 
 use spec::{Layout, Spec};
+pub use spec::{MODES, Modes};
 use state::{FunnelGroups, FunnelRow, Output};
 
 /// `window_funnel`: the level reached.
@@ -131,7 +137,8 @@ static LEVEL_DOC: LazyLock<Documentation> = LazyLock::new(|| {
     )
     .with_argument(
         "modes",
-        "optional string: strict_order, strict_deduplication, strict_increase, comma-separated",
+        "optional string: strict_order, strict_deduplication, strict_increase, strict_once, \
+         allow_reentry (with strict_order), comma-separated",
     )
     .with_argument("ts", "timestamp (any unit, any time zone), date or integer")
     .with_argument("cond", "1 to 32 boolean expressions, the steps in order")

@@ -2,14 +2,21 @@
 //!
 //! A group's state is the list of its events (timestamp, condition index): one per condition a
 //! row matches, and in `strict_order` mode one with index 0 per row that matches none; other
-//! rows are not kept. The [`GroupsAccumulator`] keeps every group's events in one flat,
-//! append-only arena (three columns: timestamp, condition, group index) instead of a vector per
-//! group: appending is a push, there is no per-group allocation, and merging partial states is
+//! rows are not kept, but whether the group had a usable row at all is (its result is NULL
+//! otherwise). The [`GroupsAccumulator`] keeps every group's events in one flat, append-only
+//! arena (three columns: timestamp, condition, group index) instead of a vector per group:
+//! appending is a push, there is no per-group allocation, and merging partial states is
 //! appending too. When a result (or a partial state) is emitted the arena is bucketed by group
-//! with a counting sort, each group's events are sorted by (timestamp, condition) and scanned
-//! (see `chain`). Since the sort is total, the result does not depend on how the rows were
-//! split into batches and partitions. The intermediate state is two list columns, the
-//! timestamps and the condition indices of the group's events, in any order.
+//! with a stable counting sort, each group's events are sorted by (timestamp, condition) and
+//! scanned (see `chain`). Since the sort is total, the result does not depend on how the rows
+//! were split into batches and partitions. The intermediate state is two list columns, the
+//! timestamps and the condition indices of the group's events (NULL for a group without a
+//! usable row).
+//!
+//! Under `strict_once` the scan needs to know which events came from one row: a row's events
+//! are stored one after the other, all but the first flagged `SAME_ROW`, and every step above
+//! (arena, buckets, state lists, merges) keeps a group's events in the order they came, so that
+//! the rows can be put together again before the scan (see `once`).
 
 use std::sync::Arc;
 
@@ -24,7 +31,8 @@ use datafusion::arrow::datatypes::{
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
-use super::chain::{self, Event, NoSteps, Steps};
+use super::chain::{self, Event, NoSteps, Recorder, SAME_ROW, Steps};
+use super::once;
 use super::spec::{Spec, TsKind};
 
 /// What the function returns: the level, or the step timestamps of the chain.
@@ -132,6 +140,7 @@ fn for_each_event(
         }
     }
     let strict_order = spec.modes.strict_order;
+    let same_row = if spec.modes.strict_once { SAME_ROW } else { 0 };
     for (row, (&t, &mask)) in ts.iter().zip(masks.iter()).enumerate() {
         if keep.as_ref().is_some_and(|k| !k.value(row)) {
             continue;
@@ -144,15 +153,17 @@ fn for_each_event(
             continue;
         }
         let mut m = mask;
+        let mut flag = 0;
         while m != 0 {
             let bit = m.trailing_zeros();
             f(
                 row,
                 Some(Event {
                     ts: t,
-                    cond: bit as u8 + 1,
+                    cond: (bit as u8 + 1) | flag,
                 }),
             );
+            flag = same_row;
             m &= m - 1;
         }
     }
@@ -183,18 +194,35 @@ struct Buckets {
     seen: Vec<bool>,
 }
 
+/// One group's level from its stored events (in stored order; `rows` is scratch space):
+/// sorted and scanned, or under `strict_once` put together into rows first.
+fn group_level<R: Recorder>(
+    events: &mut [Event],
+    spec: &Spec,
+    rec: &mut R,
+    rows: &mut Vec<once::Row>,
+) -> usize {
+    if spec.modes.strict_once {
+        once::rows(events, rows);
+        once::level(rows, spec, rec)
+    } else {
+        events.sort_unstable();
+        chain::level(events, spec, rec)
+    }
+}
+
 /// The result for every bucket: the level (Int32) or the list of step timestamps; NULL for
 /// a group without a usable row.
 fn evaluate_buckets(spec: &Spec, output: Output, mut b: Buckets) -> Result<ArrayRef> {
     let groups = b.offsets.len() - 1;
     let nulls = seen_nulls(&b.seen);
+    let mut rows = Vec::new();
     match output {
         Output::Level => {
             let mut levels = Vec::with_capacity(groups);
             for g in 0..groups {
                 let events = &mut b.events[b.offsets[g]..b.offsets[g + 1]];
-                events.sort_unstable();
-                levels.push(chain::level(events, spec, &mut NoSteps) as i32);
+                levels.push(group_level(events, spec, &mut NoSteps, &mut rows) as i32);
             }
             Ok(Arc::new(Int32Array::new(levels.into(), nulls)))
         }
@@ -205,9 +233,8 @@ fn evaluate_buckets(spec: &Spec, output: Output, mut b: Buckets) -> Result<Array
             let mut steps: Vec<i64> = Vec::new();
             for g in 0..groups {
                 let events = &mut b.events[b.offsets[g]..b.offsets[g + 1]];
-                events.sort_unstable();
                 rec.reset();
-                let level = chain::level(events, spec, &mut rec);
+                let level = group_level(events, spec, &mut rec, &mut rows);
                 debug_assert_eq!(level, rec.best().len());
                 steps.extend(rec.best().iter().map(|&t| output_value(&spec.ts_kind, t)));
                 let Ok(end) = i32::try_from(steps.len()) else {
