@@ -10,11 +10,15 @@
 //!   when those steps can be given distinct rows that match them: a small bipartite matching
 //!   (steps to rows), needed only when some row at that timestamp matches several steps.
 //!
-//! Ties that ClickHouse leaves to the order of the input (its row ids follow the input, so a
-//! parallel or merged aggregation may differ) are settled without it: under
-//! `strict_deduplication`, several events of one step at one timestamp count as a repetition
-//! as soon as one of them extends a chain (ClickHouse stops there when the extending event is
-//! not the last of them in input order).
+//! The one tie ClickHouse 26.9 leaves to the order of the input (its row ids follow the input,
+//! so a parallel or merged aggregation may differ; its issue 124071) is settled without it:
+//! under `strict_deduplication`, the events of one step at one timestamp are a repetition when
+//! two or more of them extend a chain. An event that cannot be that step because its row is
+//! already a step of every chain it could continue does not count (26.9 counts it when it
+//! comes after an extending event in input order). This is the reading of ClickHouse's own
+//! test for that issue (R1 step 2, R2 steps 1–3 at one time, R3 step 3 later: "strict_once"
+//! reaches 3 in every order; a second row of step 2 at that time is a genuine duplicate and
+//! stops at 2).
 
 use super::chain::{Event, Recorder, SAME_ROW};
 use super::spec::{MAX_STEPS, Spec};
@@ -198,13 +202,7 @@ pub fn level<R: Recorder>(rows: &[Row], spec: &Spec, rec: &mut R) -> usize {
         }
         for c in 1..=steps {
             let bit = 1u32 << (c - 1);
-            let events: usize = moment
-                .masks
-                .iter()
-                .filter(|(m, _)| m & bit != 0)
-                .map(|(_, n)| n)
-                .sum();
-            if events == 0 {
+            if moment.present & bit == 0 {
                 continue;
             }
             if c == 1 {
@@ -225,12 +223,11 @@ pub fn level<R: Recorder>(rows: &[Row], spec: &Spec, rec: &mut R) -> usize {
             if !reached(&now, c - 1) {
                 continue;
             }
-            let by = |&(m, _): &(u32, usize)| (m & bit != 0).then_some(m);
-            let extending: Vec<u32> = moment
+            let extending: Vec<(u32, usize)> = moment
                 .masks
                 .iter()
-                .filter_map(by)
-                .filter(|&m| feasible(deepest.min(c - 1), c, Some(m)))
+                .copied()
+                .filter(|&(m, _)| m & bit != 0 && feasible(deepest.min(c - 1), c, Some(m)))
                 .collect();
             if extending.is_empty() {
                 continue;
@@ -239,7 +236,7 @@ pub fn level<R: Recorder>(rows: &[Row], spec: &Spec, rec: &mut R) -> usize {
             if R::RECORDS {
                 let from = extending
                     .iter()
-                    .filter_map(|&m| best(c, Some(m)))
+                    .filter_map(|&(m, _)| best(c, Some(m)))
                     .max_by_key(|&j| (source(j), j));
                 if let Some(from) = from {
                     rec.reach(c, from, t);
@@ -248,7 +245,7 @@ pub fn level<R: Recorder>(rows: &[Row], spec: &Spec, rec: &mut R) -> usize {
             if c == steps {
                 return steps;
             }
-            if modes.strict_deduplication && events > 1 {
+            if modes.strict_deduplication && extending.iter().map(|(_, n)| n).sum::<usize>() > 1 {
                 return highest(&now);
             }
         }

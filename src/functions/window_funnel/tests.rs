@@ -254,9 +254,9 @@ fn clickhouse_level(case: &Case, list: &[(i64, u8)]) -> (usize, Vec<i64>) {
 /// ClickHouse's getEventLevelStrictOnce (26.x), transcribed: every chain kept with the rows
 /// of its steps (a row's id is its index among the group's usable rows), events sorted by
 /// (timestamp, condition, row). One deliberate difference, the documented tie rule: the events
-/// of one condition at one timestamp are read as a block, so that under
-/// strict_deduplication a block with a chain-extending event and another event stops the scan
-/// (ClickHouse stops when the extending event is not the last of the block in input order).
+/// of one condition at one timestamp are read as a block, and under strict_deduplication the
+/// block is a repetition when two or more of its events extend a chain (ClickHouse 26.9 stops
+/// at any event of the block that comes after an extending one in input order).
 fn clickhouse_once_level(case: &Case, group: usize) -> usize {
     struct Chain {
         first: i64,
@@ -329,7 +329,9 @@ fn clickhouse_once_level(case: &Case, group: usize) -> usize {
             return (0..n).find(|&e| chains[e].is_empty()).unwrap();
         }
         let mut new = Vec::new();
+        let mut extending = 0;
         for &id in &block {
+            let before = new.len();
             for ch in &chains[idx - 1] {
                 if t - ch.first <= case.window
                     && !ch.rows.contains(&id)
@@ -344,6 +346,7 @@ fn clickhouse_once_level(case: &Case, group: usize) -> usize {
                     });
                 }
             }
+            extending += usize::from(new.len() > before);
         }
         if new.is_empty() {
             continue;
@@ -352,7 +355,7 @@ fn clickhouse_once_level(case: &Case, group: usize) -> usize {
         if idx + 1 == n {
             return n;
         }
-        if dedup && block.len() > 1 {
+        if dedup && extending > 1 {
             return highest(&chains);
         }
     }
