@@ -14,7 +14,9 @@
 //!   `'strict_deduplication'` (a repeated step event stops the scan), `'strict_increase'`
 //!   (strictly increasing step times), `'strict_once'` (a row is at most one step of a chain,
 //!   even if it matches several conditions) and `'allow_reentry'` (with `strict_order` only: a
-//!   step event before its previous step was reached is ignored instead of stopping the scan).
+//!   step event before its previous step was reached is ignored instead of stopping the scan);
+//!   and crmlens's own `'unordered'`, alone: the steps in any order, the level being the most
+//!   distinct steps done within one window from the first of them (see `unordered`).
 //! - `ts`: a timestamp of any unit and time zone (instants are compared), a date, or an integer.
 //! - `cond1` … `condN`: 1 to 32 boolean expressions.
 //!
@@ -60,6 +62,7 @@ mod spec;
 mod state;
 #[cfg(test)]
 mod tests;
+mod unordered;
 
 use std::sync::{Arc, LazyLock};
 
@@ -138,7 +141,7 @@ static LEVEL_DOC: LazyLock<Documentation> = LazyLock::new(|| {
     .with_argument(
         "modes",
         "optional string: strict_order, strict_deduplication, strict_increase, strict_once, \
-         allow_reentry (with strict_order), comma-separated",
+         allow_reentry (with strict_order), comma-separated; or unordered (steps in any order)",
     )
     .with_argument("ts", "timestamp (any unit, any time zone), date or integer")
     .with_argument("cond", "1 to 32 boolean expressions, the steps in order")

@@ -12,12 +12,13 @@ use crate::hint::closest;
 pub const MAX_STEPS: usize = 32;
 
 /// The valid modes, in the order the error message lists them.
-pub const MODES: [&str; 5] = [
+pub const MODES: [&str; 6] = [
     "strict_order",
     "strict_deduplication",
     "strict_increase",
     "strict_once",
     "allow_reentry",
+    "unordered",
 ];
 
 /// How the timestamp argument is read into the `i64` the chain compares.
@@ -158,12 +159,14 @@ pub struct Modes {
     /// With `strict_order`: a step event that comes too early (its previous step not yet
     /// reached) is ignored instead of stopping the scan.
     pub allow_reentry: bool,
+    /// crmlens's own, alone: the steps in any order (see `unordered`).
+    pub unordered: bool,
 }
 
 impl Modes {
     /// Parses a comma-separated list of modes for function `name`; empty items are ignored.
     /// The message for an unknown mode starts with the mode and lists the valid ones;
-    /// `allow_reentry` needs `strict_order`, as in ClickHouse.
+    /// `allow_reentry` needs `strict_order`, as in ClickHouse; `unordered` stands alone.
     pub fn parse(name: &str, text: &str) -> std::result::Result<Modes, String> {
         let mut modes = Modes::default();
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -173,6 +176,7 @@ impl Modes {
                 "strict_increase" => modes.strict_increase = true,
                 "strict_once" => modes.strict_once = true,
                 "allow_reentry" => modes.allow_reentry = true,
+                "unordered" => modes.unordered = true,
                 other => {
                     let hint = match other {
                         "strict" => {
@@ -188,6 +192,17 @@ impl Modes {
                     ));
                 }
             }
+        }
+        if modes.unordered
+            && modes
+                != (Modes {
+                    unordered: true,
+                    ..Modes::default()
+                })
+        {
+            return Err(format!(
+                "{name}: the mode unordered is not combined with others (they are about the order of the steps)"
+            ));
         }
         if modes.allow_reentry && !modes.strict_order {
             return Err(format!(

@@ -32,8 +32,8 @@ use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
 use super::chain::{self, Event, NoSteps, Recorder, SAME_ROW, Steps};
-use super::once;
 use super::spec::{Spec, TsKind};
+use super::{once, unordered};
 
 /// What the function returns: the level, or the step timestamps of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,7 +195,8 @@ struct Buckets {
 }
 
 /// One group's level from its stored events (in stored order; `rows` is scratch space):
-/// sorted and scanned, or under `strict_once` put together into rows first.
+/// sorted and scanned (`chain`, or `unordered`), or under `strict_once` put together into
+/// rows first.
 fn group_level<R: Recorder>(
     events: &mut [Event],
     spec: &Spec,
@@ -205,6 +206,9 @@ fn group_level<R: Recorder>(
     if spec.modes.strict_once {
         once::rows(events, rows);
         once::level(rows, spec, rec)
+    } else if spec.modes.unordered {
+        events.sort_unstable();
+        unordered::level(events, spec, rec)
     } else {
         events.sort_unstable();
         chain::level(events, spec, rec)

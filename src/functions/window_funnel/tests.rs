@@ -5,7 +5,8 @@
 //! literal transcription of ClickHouse's `getEventLevel`, for the default mode a brute-force
 //! search over all subsequences of the sorted events, and under `strict_once` a transcription
 //! of ClickHouse's `getEventLevelStrictOnce`, which keeps every chain as its rows (there the
-//! steps are checked to be a chain of distinct matching rows within the window).
+//! steps are checked to be a chain of distinct matching rows within the window); `unordered`
+//! (no ClickHouse equivalent) against its definition, window by window.
 
 use std::sync::Arc;
 
@@ -69,6 +70,9 @@ fn random_case(rng: &mut Rng) -> Case {
     }
     if modes.contains(&"strict_order") && rng.chance(50) {
         modes.push("allow_reentry");
+    }
+    if rng.chance(15) {
+        modes = vec!["unordered"];
     }
     let once = modes.contains(&"strict_once");
     // The strict_once reference keeps every chain: fewer rows, and rows matching several
@@ -394,6 +398,27 @@ fn is_once_chain(case: &Case, group: usize, steps: &[i64]) -> bool {
     ordered && within && assign(&rows, steps, 0, &mut vec![false; rows.len()])
 }
 
+/// `unordered` by definition: for each event taken as the start, the distinct conditions with
+/// an event in [start, start + window]; the level is the most, and the steps are those of the
+/// earliest start reaching it: each condition's first time in its window, in time order.
+fn unordered_level(case: &Case, list: &[(i64, u8)]) -> (usize, Vec<i64>) {
+    let mut best: (usize, Vec<i64>) = (0, Vec::new());
+    for &(start, _) in list {
+        let mut firsts: Vec<(u8, i64)> = Vec::new();
+        for &(ts, cond) in list {
+            if ts >= start && ts - start <= case.window && firsts.iter().all(|f| f.0 != cond) {
+                firsts.push((cond, ts));
+            }
+        }
+        if firsts.len() > best.0 {
+            let mut times: Vec<i64> = firsts.iter().map(|f| f.1).collect();
+            times.sort();
+            best = (firsts.len(), times);
+        }
+    }
+    best
+}
+
 /// Default mode by definition: the largest k with events e1 < … < ek in the sorted list,
 /// e_i matching condition i, ts(ek) − ts(e1) ≤ window.
 fn brute_force_level(case: &Case, list: &[(i64, u8)]) -> usize {
@@ -553,7 +578,9 @@ fn accumulators_match_references_whatever_the_split() {
             let Some((level, steps)) = got else {
                 panic!("NULL for a group with usable rows, {ctx}");
             };
-            let (want, want_steps) = if case.modes.contains("strict_once") {
+            let (want, want_steps) = if case.modes == "unordered" {
+                unordered_level(&case, &list)
+            } else if case.modes.contains("strict_once") {
                 let want = clickhouse_once_level(&case, g);
                 assert!(is_once_chain(&case, g, steps), "once steps, {ctx}");
                 (want, steps.clone())
