@@ -149,11 +149,20 @@ fn arrow_exit_code(e: &datafusion::arrow::error::ArrowError) -> u8 {
 
 impl From<DataFusionError> for Error {
     /// A DataFusion error, or the cluster's refusal of a table that cannot be sent in a plan:
-    /// Ballista reports that as an internal error with the codec's message inside.
+    /// Ballista reports that as an internal error with the codec's message inside. A planning
+    /// error raised inside an optimizer rule (a SQL function refusing a constant argument
+    /// while DataFusion simplifies the call, such as an unknown `window_funnel` mode) is the
+    /// query's fault and keeps only its own message: the rule's name would lead it.
     fn from(e: DataFusionError) -> Self {
         #[cfg(feature = "distributed")]
         if let Some(message) = unsendable_table(&e.to_string()) {
             return Error::Cluster(message);
+        }
+        if let DataFusionError::Context(what, inner) = &e
+            && what.starts_with("Optimizer rule ")
+            && let DataFusionError::Plan(message) = inner.find_root()
+        {
+            return Error::Query(message.clone());
         }
         Error::DataFusion(e)
     }

@@ -23,7 +23,10 @@ counts the customers whose level is at least k; conversion_from_first and
 conversion_from_previous are shares of step 1 and of step k − 1; drop_off is step k − 1 minus
 step k; the median minutes are between the chain's steps. Modes (--mode, comma-separated):
 strict_order (no other event between steps), strict_deduplication (a repeated step event stops
-the chain), strict_increase (strictly increasing times). --by takes a column of customers
+the chain), strict_increase (strictly increasing times), strict_once (one event is one step at
+most), allow_reentry (with strict_order: a step event before its previous step is ignored
+instead of stopping the chain); or unordered alone (the steps in any order: step k counts the
+customers who did k of the steps within one window). --by takes a column of customers
 (country, kind, acquisition_source, …; customer.NAME to force) or a key of the entry event's
 properties JSON (utm_source, device, …; event.NAME to force). Without --steps the funnel is
 the configured one ([event_funnel] steps, window, mode: the view event_funnel). In SQL:
@@ -37,7 +40,7 @@ pub struct Args {
     /// Conversion window from funnel entry: 7d, 24h, 30m, 90s, 2w [default: event_funnel.window]
     #[arg(long, value_name = "DURATION")]
     window: Option<String>,
-    /// window_funnel modes: strict_order, strict_deduplication, strict_increase
+    /// window_funnel modes: strict_order, strict_deduplication, strict_increase, strict_once, allow_reentry; or unordered
     #[arg(long, value_name = "MODE", value_delimiter = ',')]
     mode: Vec<String>,
     /// Remove customers with this event between entry and entry + window (repeatable)

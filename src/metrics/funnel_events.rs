@@ -8,6 +8,7 @@ use super::Days;
 use crate::columns::texts;
 use crate::config::{EventFunnelConfig, parse_duration};
 use crate::engine::Engine;
+use crate::functions::window_funnel;
 use crate::hint::closest;
 use crate::views::event_funnel::{Funnel, Property};
 use crate::{Error, Result};
@@ -20,7 +21,8 @@ pub struct Request {
     pub steps: Vec<String>,
     /// Conversion window from funnel entry: 7d, 24h, 30m, 90s, 2w.
     pub window: Option<String>,
-    /// window_funnel modes: strict_order, strict_deduplication, strict_increase.
+    /// window_funnel modes: strict_order, strict_deduplication, strict_increase, strict_once,
+    /// allow_reentry; or unordered alone.
     pub modes: Vec<String>,
     /// Customers with one of these events between entry and entry + window are removed.
     pub exclude: Vec<String>,
@@ -49,9 +51,6 @@ pub enum Interval {
     Month,
 }
 
-/// The window_funnel modes.
-const MODES: [&str; 3] = ["strict_order", "strict_deduplication", "strict_increase"];
-
 impl Request {
     /// The funnel with the configured defaults filled in, checked: 1 to 32 non-empty steps, a
     /// valid window and known modes.
@@ -75,14 +74,8 @@ impl Request {
         } else {
             self.modes.clone()
         };
-        for m in &modes {
-            if !MODES.contains(&m.trim()) {
-                return Err(Error::Usage(format!(
-                    "--mode {m:?}: expected one of {}",
-                    MODES.join(", ")
-                )));
-            }
-        }
+        window_funnel::Modes::parse("window_funnel", &modes.join(","))
+            .map_err(|m| Error::Usage(format!("--mode: {m}")))?;
         Ok(Funnel {
             steps,
             window_seconds,

@@ -185,12 +185,22 @@ impl Funnel {
         )
     }
 
-    /// The step values `(step, event)`.
+    /// The step values `(step, event)`. Under the `unordered` mode step k is "k of the N
+    /// steps, in any order", and says so instead of naming the k-th step.
     fn step_values(&self) -> String {
+        let unordered = self.modes.iter().any(|m| m.trim() == "unordered");
+        let n = self.steps.len();
         self.steps
             .iter()
             .enumerate()
-            .map(|(i, s)| format!("({}, {})", i + 1, sql_string(s)))
+            .map(|(i, s)| {
+                let label = if unordered {
+                    format!("{} of {n}", i + 1)
+                } else {
+                    s.clone()
+                };
+                format!("({}, {})", i + 1, sql_string(&label))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }

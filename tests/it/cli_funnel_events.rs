@@ -159,6 +159,19 @@ fn ints(values: &[i64]) -> Vec<Value> {
     values.iter().map(|v| Value::from(*v)).collect()
 }
 
+/// The median minutes of a three-step table, from the previous and from the first step (none
+/// at step 1).
+fn assert_medians(rows: &[Value], from_previous: [f64; 2], from_first: [f64; 2]) {
+    for (key, want) in [
+        ("median_minutes_from_previous", from_previous),
+        ("median_minutes_from_first", from_first),
+    ] {
+        let mut expected = vec![Value::Null];
+        expected.extend(want.map(Value::from));
+        assert_eq!(column(rows, key), expected, "{key}");
+    }
+}
+
 #[test]
 fn step_table_by_hand() {
     let rows = small(&[]);
@@ -192,14 +205,7 @@ fn step_table_by_hand() {
     );
     // Step 2 from the visit: 60, 1440, 60, 40, 240 → median 60; step 3 from the cart: 60, 60,
     // 10 → 60; from the visit: 120, 120, 50 → 120.
-    assert_eq!(
-        column(&rows, "median_minutes_from_previous"),
-        [Value::Null, Value::from(60.0), Value::from(60.0)]
-    );
-    assert_eq!(
-        column(&rows, "median_minutes_from_first"),
-        [Value::Null, Value::from(60.0), Value::from(120.0)]
-    );
+    assert_medians(&rows, [60.0, 60.0], [60.0, 120.0]);
     assert_eq!(column(&rows, "excluded"), ints(&[0, 0, 0]));
 }
 
@@ -217,6 +223,21 @@ fn modes_exclusion_and_range_by_hand() {
     assert_eq!(column(&late, "customers"), ints(&[3, 3, 2]));
     let early = small(&["--to", "2024-01-09"]);
     assert_eq!(column(&early, "customers"), ints(&[2, 2, 1]));
+}
+
+#[test]
+fn unordered_by_hand() {
+    // Steps in any order within a day of the first of them: C1 3; C2 2 (visit and cart, or
+    // cart and purchase: never all three within a day); C3 2 (cart and purchase, no visit
+    // needed: in the funnel now); C4 3; C5 3; C6 2 (from the second visit: visit, cart).
+    let rows = small(&["--mode", "unordered"]);
+    assert_eq!(column(&rows, "customers"), ints(&[6, 6, 3]));
+    let labels: Vec<&str> = rows.iter().map(|r| r["event"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["1 of 3", "2 of 3", "3 of 3"]);
+    // First to second distinct step: 60, 1440 (C2's first window reaching 2 starts at the
+    // visit), 60, 60, 40, 240 → median 60; second to third: 60, 60, 10 → 60; first to third:
+    // 120, 120, 50 → 120.
+    assert_medians(&rows, [60.0, 60.0], [60.0, 120.0]);
 }
 
 #[test]

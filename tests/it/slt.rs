@@ -82,7 +82,11 @@ impl AsyncDB for CrmDb {
             .iter()
             .map(|f| column_type(f.data_type()))
             .collect();
-        let batches = df.collect().await.map_err(|e| SltError(e.to_string()))?;
+        // As the library reports it (crmlens::Error), not as DataFusion words it.
+        let batches = df
+            .collect()
+            .await
+            .map_err(|e| SltError(crmlens::Error::from(e).to_string()))?;
         let opts = FormatOptions::default().with_null("NULL");
         let mut rows = Vec::new();
         for b in &batches {

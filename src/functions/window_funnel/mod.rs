@@ -9,8 +9,14 @@
 //! - `window`: a constant interval (`interval '7 days'`) or a whole number of seconds; with an
 //!   integer `ts` a whole number in the unit of `ts` (as in ClickHouse). Inclusive: a step
 //!   exactly `window` after the chain's first step counts.
-//! - `modes`: an optional constant string, several comma-separated:
-//!   `'strict_order'`, `'strict_deduplication'`, `'strict_increase'`.
+//! - `modes`: an optional constant string, several comma-separated, ClickHouse's options:
+//!   `'strict_order'` (no other row between steps once the chain started),
+//!   `'strict_deduplication'` (a repeated step event stops the scan), `'strict_increase'`
+//!   (strictly increasing step times), `'strict_once'` (a row is at most one step of a chain,
+//!   even if it matches several conditions) and `'allow_reentry'` (with `strict_order` only: a
+//!   step event before its previous step was reached is ignored instead of stopping the scan);
+//!   and crmlens's own `'unordered'`, alone: the steps in any order, the level being the most
+//!   distinct steps done within one window from the first of them (see `unordered`).
 //! - `ts`: a timestamp of any unit and time zone (instants are compared), a date, or an integer.
 //! - `cond1` … `condN`: 1 to 32 boolean expressions.
 //!
@@ -26,13 +32,16 @@
 //! Element 1 is that chain's entry (its step 1). Timestamps come back in microseconds with the
 //! input's time zone, dates as dates, integers as Int64. A group with level 0 gets an empty list.
 //!
+//! NULLs, as ClickHouse 26 (checked on chdb 4.4, ClickHouse 26.9): a row whose timestamp or any
+//! condition is NULL is skipped, as if it were not there (so under `strict_order` it does not
+//! stop the chain, and a row matching step 2 whose step-3 condition is NULL is not step 2
+//! either); a group without a usable row (every row skipped, or no row at all) gets NULL from
+//! both functions. A group with usable rows but no step 1 gets 0 and an empty list.
+//!
 //! Choices the definitions leave open:
-//! - The level is an Int32 (ClickHouse returns UInt8); never NULL: a group with no matching
-//!   row, or no row at all, has level 0 and an empty steps list.
-//! - Rows with a NULL `ts` are ignored; a NULL condition is false (ClickHouse skips rows with a
-//!   NULL in any argument; here a NULL condition only means "not this step", which matters in
-//!   `strict_order` mode where a row matching nothing stops the chain). A group whose every
-//!   row has a NULL `ts` gets 0 (ClickHouse returns NULL there).
+//! - The level is an Int32 (ClickHouse returns UInt8).
+//! - ClickHouse returns 0 rather than NULL for an input without rows when no argument has a
+//!   Nullable type; DataFusion columns are nullable as a rule, so here it is always NULL.
 //! - A row matching several conditions is one event per condition, sorted by condition index
 //!   within the same timestamp, as in ClickHouse: one row can be steps 1 and 2 of a chain
 //!   (except under `strict_increase`, where steps need strictly increasing timestamps).
@@ -48,10 +57,12 @@
 //!   the steps' output is truncated to microseconds.
 
 mod chain;
+mod once;
 mod spec;
 mod state;
 #[cfg(test)]
 mod tests;
+mod unordered;
 
 use std::sync::{Arc, LazyLock};
 
@@ -69,6 +80,7 @@ use datafusion::logical_expr::{
 use datafusion::physical_expr::expressions::Literal;
 
 use spec::{Layout, Spec};
+pub use spec::{MODES, Modes};
 use state::{FunnelGroups, FunnelRow, Output};
 
 /// `window_funnel`: the level reached.
@@ -128,7 +140,8 @@ static LEVEL_DOC: LazyLock<Documentation> = LazyLock::new(|| {
     )
     .with_argument(
         "modes",
-        "optional string: strict_order, strict_deduplication, strict_increase, comma-separated",
+        "optional string: strict_order, strict_deduplication, strict_increase, strict_once, \
+         allow_reentry (with strict_order), comma-separated; or unordered (steps in any order)",
     )
     .with_argument("ts", "timestamp (any unit, any time zone), date or integer")
     .with_argument("cond", "1 to 32 boolean expressions, the steps in order")
@@ -174,17 +187,6 @@ impl AggregateUDFImpl for WindowFunnel {
         Ok(match self.output {
             Output::Level => DataType::Int32,
             Output::Steps => DataType::new_list(state::steps_item_type(&layout.ts_type), true),
-        })
-    }
-
-    fn is_nullable(&self) -> bool {
-        false
-    }
-
-    fn default_value(&self, data_type: &DataType) -> Result<ScalarValue> {
-        Ok(match (self.output, data_type) {
-            (Output::Steps, DataType::List(item)) => state::empty_steps(item.data_type().clone()),
-            _ => ScalarValue::Int32(Some(0)),
         })
     }
 

@@ -4,13 +4,22 @@
 //! unknown mode is an error before any row is read).
 
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
-use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::common::{Result, ScalarValue, plan_datafusion_err, plan_err};
+
+use crate::hint::closest;
 
 /// Most conditions a funnel may have (as in ClickHouse: the step index fits the state's byte).
 pub const MAX_STEPS: usize = 32;
 
 /// The valid modes, in the order the error message lists them.
-pub const MODES: [&str; 3] = ["strict_order", "strict_deduplication", "strict_increase"];
+pub const MODES: [&str; 6] = [
+    "strict_order",
+    "strict_deduplication",
+    "strict_increase",
+    "strict_once",
+    "allow_reentry",
+    "unordered",
+];
 
 /// How the timestamp argument is read into the `i64` the chain compares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,30 +145,69 @@ impl Layout {
     }
 }
 
-/// The modes of the chain (ClickHouse `windowFunnel` options).
+/// The modes of the chain (ClickHouse `windowFunnel` options, same names and meaning).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Modes {
+    /// No other row may come between steps once the chain started.
     pub strict_order: bool,
+    /// A repeated step event stops the scan.
     pub strict_deduplication: bool,
+    /// Steps need strictly increasing timestamps.
     pub strict_increase: bool,
+    /// A row is at most one step of a chain, even when it matches several conditions.
+    pub strict_once: bool,
+    /// With `strict_order`: a step event that comes too early (its previous step not yet
+    /// reached) is ignored instead of stopping the scan.
+    pub allow_reentry: bool,
+    /// crmlens's own, alone: the steps in any order (see `unordered`).
+    pub unordered: bool,
 }
 
 impl Modes {
-    /// Parses a comma-separated list of modes; empty items are ignored.
-    pub fn parse(name: &str, text: &str) -> Result<Modes> {
+    /// Parses a comma-separated list of modes for function `name`; empty items are ignored.
+    /// The message for an unknown mode starts with the mode and lists the valid ones;
+    /// `allow_reentry` needs `strict_order`, as in ClickHouse; `unordered` stands alone.
+    pub fn parse(name: &str, text: &str) -> std::result::Result<Modes, String> {
         let mut modes = Modes::default();
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match item {
                 "strict_order" => modes.strict_order = true,
                 "strict_deduplication" => modes.strict_deduplication = true,
                 "strict_increase" => modes.strict_increase = true,
+                "strict_once" => modes.strict_once = true,
+                "allow_reentry" => modes.allow_reentry = true,
+                "unordered" => modes.unordered = true,
                 other => {
-                    return plan_err!(
-                        "{name}: unknown mode '{other}'; valid modes: {} (several comma-separated)",
+                    let hint = match other {
+                        "strict" => {
+                            " (ClickHouse's former name of strict_deduplication)".to_string()
+                        }
+                        _ => closest(other, MODES)
+                            .map(|m| format!(" (did you mean {m}?)"))
+                            .unwrap_or_default(),
+                    };
+                    return Err(format!(
+                        "'{other}' is not a {name} mode{hint}; valid modes: {} (several, comma-separated)",
                         MODES.join(", ")
-                    );
+                    ));
                 }
             }
+        }
+        if modes.unordered
+            && modes
+                != (Modes {
+                    unordered: true,
+                    ..Modes::default()
+                })
+        {
+            return Err(format!(
+                "{name}: the mode unordered is not combined with others (they are about the order of the steps)"
+            ));
+        }
+        if modes.allow_reentry && !modes.strict_order {
+            return Err(format!(
+                "{name}: the mode allow_reentry only applies with strict_order; write 'strict_order, allow_reentry'"
+            ));
         }
         Ok(modes)
     }
@@ -194,7 +242,7 @@ impl Spec {
                     ScalarValue::Utf8(Some(s))
                     | ScalarValue::LargeUtf8(Some(s))
                     | ScalarValue::Utf8View(Some(s)),
-                ) => Modes::parse(name, s)?,
+                ) => Modes::parse(name, s).map_err(|m| plan_datafusion_err!("{m}"))?,
                 _ => {
                     return plan_err!(
                         "{name}: the modes (argument 2) must be a constant string such as 'strict_order'; valid modes: {}",

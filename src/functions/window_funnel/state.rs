@@ -2,20 +2,27 @@
 //!
 //! A group's state is the list of its events (timestamp, condition index): one per condition a
 //! row matches, and in `strict_order` mode one with index 0 per row that matches none; other
-//! rows are not kept. The [`GroupsAccumulator`] keeps every group's events in one flat,
-//! append-only arena (three columns: timestamp, condition, group index) instead of a vector per
-//! group: appending is a push, there is no per-group allocation, and merging partial states is
+//! rows are not kept, but whether the group had a usable row at all is (its result is NULL
+//! otherwise). The [`GroupsAccumulator`] keeps every group's events in one flat, append-only
+//! arena (three columns: timestamp, condition, group index) instead of a vector per group:
+//! appending is a push, there is no per-group allocation, and merging partial states is
 //! appending too. When a result (or a partial state) is emitted the arena is bucketed by group
-//! with a counting sort, each group's events are sorted by (timestamp, condition) and scanned
-//! (see `chain`). Since the sort is total, the result does not depend on how the rows were
-//! split into batches and partitions. The intermediate state is two list columns, the
-//! timestamps and the condition indices of the group's events, in any order.
+//! with a stable counting sort, each group's events are sorted by (timestamp, condition) and
+//! scanned (see `chain`). Since the sort is total, the result does not depend on how the rows
+//! were split into batches and partitions. The intermediate state is two list columns, the
+//! timestamps and the condition indices of the group's events (NULL for a group without a
+//! usable row).
+//!
+//! Under `strict_once` the scan needs to know which events came from one row: a row's events
+//! are stored one after the other, all but the first flagged `SAME_ROW`, and every step above
+//! (arena, buckets, state lists, merges) keeps a group's events in the order they came, so that
+//! the rows can be put together again before the scan (see `once`).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Date64Array, Int32Array, Int64Array,
-    ListArray, PrimitiveArray, UInt8Array, new_empty_array,
+    ListArray, PrimitiveArray, UInt8Array,
 };
 use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{
@@ -24,8 +31,9 @@ use datafusion::arrow::datatypes::{
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
-use super::chain::{self, Event, NoSteps, Steps};
+use super::chain::{self, Event, NoSteps, Recorder, SAME_ROW, Steps};
 use super::spec::{Spec, TsKind};
+use super::{once, unordered};
 
 /// What the function returns: the level, or the step timestamps of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,14 +73,16 @@ fn item_field(data_type: DataType) -> FieldRef {
     Arc::new(Field::new_list_field(data_type, true))
 }
 
-/// Reads a batch of arguments and calls `f(row, event)` for every event of it, in row order.
-/// Rows with a NULL timestamp or filtered out give none; NULL conditions are false.
+/// Reads a batch of arguments and, in row order, calls `f(row, None)` for every usable row
+/// and then `f(row, Some(event))` for each of its events. A row is usable when its timestamp
+/// and every condition are not NULL and the filter keeps it (ClickHouse skips a row with a
+/// NULL argument); other rows give no call at all.
 fn for_each_event(
     spec: &Spec,
     values: &[ArrayRef],
     filter: Option<&BooleanArray>,
     masks: &mut Vec<u32>,
-    mut f: impl FnMut(usize, Event),
+    mut f: impl FnMut(usize, Option<Event>),
 ) -> Result<()> {
     let ts_arg = spec.layout.ts_arg();
     let ts_array = &values[ts_arg];
@@ -110,6 +120,7 @@ fn for_each_event(
     };
     masks.clear();
     masks.resize(rows, 0);
+    let mut keep = combined_validity(ts_array.nulls(), filter);
     for (i, cond) in values[ts_arg + 1..].iter().enumerate() {
         let Some(cond) = cond.as_boolean_opt() else {
             return exec_err!(
@@ -118,36 +129,41 @@ fn for_each_event(
                 cond.data_type()
             );
         };
-        let set: BooleanBuffer = match cond.nulls() {
-            Some(nulls) => cond.values() & nulls.inner(),
-            None => cond.values().clone(),
-        };
-        for row in set.set_indices() {
+        if let Some(nulls) = cond.logical_nulls() {
+            keep = Some(match keep {
+                Some(k) => &k & nulls.inner(),
+                None => nulls.inner().clone(),
+            });
+        }
+        for row in cond.values().set_indices() {
             masks[row] |= 1 << i;
         }
     }
-    let keep = combined_validity(ts_array.nulls(), filter);
     let strict_order = spec.modes.strict_order;
+    let same_row = if spec.modes.strict_once { SAME_ROW } else { 0 };
     for (row, (&t, &mask)) in ts.iter().zip(masks.iter()).enumerate() {
         if keep.as_ref().is_some_and(|k| !k.value(row)) {
             continue;
         }
+        f(row, None);
         if mask == 0 {
             if strict_order {
-                f(row, Event { ts: t, cond: 0 });
+                f(row, Some(Event { ts: t, cond: 0 }));
             }
             continue;
         }
         let mut m = mask;
+        let mut flag = 0;
         while m != 0 {
             let bit = m.trailing_zeros();
             f(
                 row,
-                Event {
+                Some(Event {
                     ts: t,
-                    cond: bit as u8 + 1,
-                },
+                    cond: (bit as u8 + 1) | flag,
+                }),
             );
+            flag = same_row;
             m &= m - 1;
         }
     }
@@ -170,24 +186,49 @@ fn combined_validity(
     }
 }
 
-/// Events bucketed by group: group g's events are `events[offsets[g]..offsets[g + 1]]`.
+/// Events bucketed by group: group g's events are `events[offsets[g]..offsets[g + 1]]`;
+/// `seen[g]` says whether the group had a usable row (its result is NULL otherwise).
 struct Buckets {
     offsets: Vec<usize>,
     events: Vec<Event>,
+    seen: Vec<bool>,
 }
 
-/// The result for every bucket: the level (Int32) or the list of step timestamps.
+/// One group's level from its stored events (in stored order; `rows` is scratch space):
+/// sorted and scanned (`chain`, or `unordered`), or under `strict_once` put together into
+/// rows first.
+fn group_level<R: Recorder>(
+    events: &mut [Event],
+    spec: &Spec,
+    rec: &mut R,
+    rows: &mut Vec<once::Row>,
+) -> usize {
+    if spec.modes.strict_once {
+        once::rows(events, rows);
+        once::level(rows, spec, rec)
+    } else if spec.modes.unordered {
+        events.sort_unstable();
+        unordered::level(events, spec, rec)
+    } else {
+        events.sort_unstable();
+        chain::level(events, spec, rec)
+    }
+}
+
+/// The result for every bucket: the level (Int32) or the list of step timestamps; NULL for
+/// a group without a usable row.
 fn evaluate_buckets(spec: &Spec, output: Output, mut b: Buckets) -> Result<ArrayRef> {
     let groups = b.offsets.len() - 1;
+    let nulls = seen_nulls(&b.seen);
+    let mut rows = Vec::new();
     match output {
         Output::Level => {
             let mut levels = Vec::with_capacity(groups);
             for g in 0..groups {
                 let events = &mut b.events[b.offsets[g]..b.offsets[g + 1]];
-                events.sort_unstable();
-                levels.push(chain::level(events, spec, &mut NoSteps) as i32);
+                levels.push(group_level(events, spec, &mut NoSteps, &mut rows) as i32);
             }
-            Ok(Arc::new(Int32Array::from(levels)))
+            Ok(Arc::new(Int32Array::new(levels.into(), nulls)))
         }
         Output::Steps => {
             let mut rec = Steps::default();
@@ -196,9 +237,8 @@ fn evaluate_buckets(spec: &Spec, output: Output, mut b: Buckets) -> Result<Array
             let mut steps: Vec<i64> = Vec::new();
             for g in 0..groups {
                 let events = &mut b.events[b.offsets[g]..b.offsets[g + 1]];
-                events.sort_unstable();
                 rec.reset();
-                let level = chain::level(events, spec, &mut rec);
+                let level = group_level(events, spec, &mut rec, &mut rows);
                 debug_assert_eq!(level, rec.best().len());
                 steps.extend(rec.best().iter().map(|&t| output_value(&spec.ts_kind, t)));
                 let Ok(end) = i32::try_from(steps.len()) else {
@@ -222,7 +262,7 @@ fn evaluate_buckets(spec: &Spec, output: Output, mut b: Buckets) -> Result<Array
                 item_field(item),
                 OffsetBuffer::new(offsets.into()),
                 values,
-                None,
+                nulls,
             )?))
         }
     }
@@ -240,7 +280,13 @@ fn output_value(kind: &TsKind, t: i64) -> i64 {
     }
 }
 
-/// The state columns of the buckets: per group, a list of timestamps and one of conditions.
+/// NULL where a group had no usable row (`None`: every group had one).
+fn seen_nulls(seen: &[bool]) -> Option<NullBuffer> {
+    Some(NullBuffer::from(seen)).filter(|n| n.null_count() > 0)
+}
+
+/// The state columns of the buckets: per group, a list of timestamps and one of conditions;
+/// both NULL for a group without a usable row.
 fn state_of_buckets(b: &Buckets) -> Result<Vec<ArrayRef>> {
     let Ok(offsets) = b
         .offsets
@@ -251,6 +297,7 @@ fn state_of_buckets(b: &Buckets) -> Result<Vec<ArrayRef>> {
         return exec_err!("window_funnel: more than 2^31 events in one partial state batch");
     };
     let offsets = OffsetBuffer::new(offsets.into());
+    let nulls = seen_nulls(&b.seen);
     let ts = Int64Array::from_iter_values(b.events.iter().map(|e| e.ts));
     let cond = UInt8Array::from_iter_values(b.events.iter().map(|e| e.cond));
     Ok(vec![
@@ -258,19 +305,23 @@ fn state_of_buckets(b: &Buckets) -> Result<Vec<ArrayRef>> {
             item_field(DataType::Int64),
             offsets.clone(),
             Arc::new(ts),
-            None,
+            nulls.clone(),
         )?),
         Arc::new(ListArray::try_new(
             item_field(DataType::UInt8),
             offsets,
             Arc::new(cond),
-            None,
+            nulls,
         )?),
     ])
 }
 
-/// Calls `f(row, event)` for every event of a batch of states (row = the state's row).
-fn for_each_state_event(values: &[ArrayRef], mut f: impl FnMut(usize, Event)) -> Result<()> {
+/// Calls `f(row, None)` for every state of a batch that saw a usable row (row = the state's
+/// row), then `f(row, Some(event))` for each of its events.
+fn for_each_state_event(
+    values: &[ArrayRef],
+    mut f: impl FnMut(usize, Option<Event>),
+) -> Result<()> {
     let (Some(ts), Some(cond)) = (
         values[0].as_list_opt::<i32>(),
         values[1].as_list_opt::<i32>(),
@@ -297,26 +348,29 @@ fn for_each_state_event(values: &[ArrayRef], mut f: impl FnMut(usize, Event)) ->
         if ts.is_null(row) {
             continue;
         }
+        f(row, None);
         for i in w[0] as usize..w[1] as usize {
             f(
                 row,
-                Event {
+                Some(Event {
                     ts: ts_values[i],
                     cond: cond_values[i],
-                },
+                }),
             );
         }
     }
     Ok(())
 }
 
-/// The `GroupsAccumulator`: every group's events in one flat arena.
+/// The `GroupsAccumulator`: every group's events in one flat arena, and per group whether it
+/// had a usable row.
 pub struct FunnelGroups {
     spec: Arc<Spec>,
     output: Output,
     ts: Vec<i64>,
     cond: Vec<u8>,
     group: Vec<u32>,
+    seen: Vec<bool>,
     num_groups: usize,
     masks: Vec<u32>,
 }
@@ -329,15 +383,22 @@ impl FunnelGroups {
             ts: Vec::new(),
             cond: Vec::new(),
             group: Vec::new(),
+            seen: Vec::new(),
             num_groups: 0,
             masks: Vec::new(),
         }
     }
 
-    fn push(&mut self, group: u32, e: Event) {
-        self.ts.push(e.ts);
-        self.cond.push(e.cond);
-        self.group.push(group);
+    /// A usable row of `group` (`None`) or one of its events.
+    fn push(&mut self, group: usize, e: Option<Event>) {
+        match e {
+            None => self.seen[group] = true,
+            Some(e) => {
+                self.ts.push(e.ts);
+                self.cond.push(e.cond);
+                self.group.push(group as u32);
+            }
+        }
     }
 
     /// Takes the events of the groups `emit_to` names out of the arena, bucketed by group; the
@@ -385,7 +446,12 @@ impl FunnelGroups {
             self.group.shrink_to_fit();
         }
         self.num_groups -= n;
-        Buckets { offsets, events }
+        let seen = self.seen.drain(..n).collect();
+        Buckets {
+            offsets,
+            events,
+            seen,
+        }
     }
 
     fn set_num_groups(&mut self, total_num_groups: usize) -> Result<()> {
@@ -393,6 +459,7 @@ impl FunnelGroups {
             return exec_err!("window_funnel: more than 2^32 groups in one aggregation");
         }
         self.num_groups = self.num_groups.max(total_num_groups);
+        self.seen.resize(self.num_groups, false);
         Ok(())
     }
 }
@@ -409,7 +476,7 @@ impl GroupsAccumulator for FunnelGroups {
         let spec = Arc::clone(&self.spec);
         let mut masks = std::mem::take(&mut self.masks);
         let result = for_each_event(&spec, values, opt_filter, &mut masks, |row, e| {
-            self.push(group_indices[row] as u32, e)
+            self.push(group_indices[row], e)
         });
         self.masks = masks;
         result
@@ -422,7 +489,7 @@ impl GroupsAccumulator for FunnelGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.set_num_groups(total_num_groups)?;
-        for_each_state_event(values, |row, e| self.push(group_indices[row] as u32, e))
+        for_each_state_event(values, |row, e| self.push(group_indices[row], e))
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
@@ -442,21 +509,36 @@ impl GroupsAccumulator for FunnelGroups {
         let rows = values[self.spec.layout.ts_arg()].len();
         let mut offsets = vec![0usize; rows + 1];
         let mut events = Vec::with_capacity(rows);
+        let mut seen = vec![false; rows];
         let mut masks = Vec::new();
-        for_each_event(&self.spec, values, opt_filter, &mut masks, |row, e| {
-            offsets[row + 1] += 1;
-            events.push(e);
-        })?;
+        for_each_event(
+            &self.spec,
+            values,
+            opt_filter,
+            &mut masks,
+            |row, e| match e {
+                None => seen[row] = true,
+                Some(e) => {
+                    offsets[row + 1] += 1;
+                    events.push(e);
+                }
+            },
+        )?;
         for r in 0..rows {
             offsets[r + 1] += offsets[r];
         }
-        state_of_buckets(&Buckets { offsets, events })
+        state_of_buckets(&Buckets {
+            offsets,
+            events,
+            seen,
+        })
     }
 
     fn size(&self) -> usize {
         self.ts.capacity() * 8
             + self.cond.capacity()
             + self.group.capacity() * 4
+            + self.seen.capacity()
             + self.masks.capacity() * 4
             + size_of::<Self>()
     }
@@ -469,6 +551,7 @@ pub struct FunnelRow {
     spec: Arc<Spec>,
     output: Output,
     events: Vec<Event>,
+    seen: bool,
     masks: Vec<u32>,
 }
 
@@ -478,6 +561,7 @@ impl FunnelRow {
             spec,
             output,
             events: Vec::new(),
+            seen: false,
             masks: Vec::new(),
         }
     }
@@ -486,21 +570,30 @@ impl FunnelRow {
         Buckets {
             offsets: vec![0, self.events.len()],
             events: self.events.clone(),
+            seen: vec![self.seen],
+        }
+    }
+
+    /// A usable row (`None`) or one of its events.
+    fn push(&mut self, e: Option<Event>) {
+        match e {
+            None => self.seen = true,
+            Some(e) => self.events.push(e),
         }
     }
 }
 
 impl Accumulator for FunnelRow {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let events = &mut self.events;
-        for_each_event(&self.spec, values, None, &mut self.masks, |_, e| {
-            events.push(e)
-        })
+        let spec = Arc::clone(&self.spec);
+        let mut masks = std::mem::take(&mut self.masks);
+        let result = for_each_event(&spec, values, None, &mut masks, |_, e| self.push(e));
+        self.masks = masks;
+        result
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let events = &mut self.events;
-        for_each_state_event(states, |_, e| events.push(e))
+        for_each_state_event(states, |_, e| self.push(e))
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -518,14 +611,4 @@ impl Accumulator for FunnelRow {
     fn size(&self) -> usize {
         self.events.capacity() * size_of::<Event>() + self.masks.capacity() * 4 + size_of::<Self>()
     }
-}
-
-/// An empty steps list of the given element type (the value of a funnel without rows).
-pub fn empty_steps(item: DataType) -> ScalarValue {
-    ScalarValue::List(Arc::new(ListArray::new(
-        item_field(item.clone()),
-        OffsetBuffer::new(vec![0i32, 0].into()),
-        new_empty_array(&item),
-        None,
-    )))
 }
