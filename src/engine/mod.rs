@@ -181,7 +181,17 @@ impl Engine {
             }
         };
         let started = std::time::Instant::now();
-        let df = self.sql(&format!("select * from {view}")).await?;
+        // The view joins per-customer aggregates of every customer: as hash joins, each build
+        // side (hundreds of MB per partition at 10M customers) must fit in memory and cannot
+        // spill, which stopped the 10M-customer nightly run. Sort-merge joins spill their sorts
+        // to disk under the memory limit; this one query over all customers is where that
+        // matters, so only it is planned so.
+        let (mut state, plan) = self
+            .sql(&format!("select * from {view}"))
+            .await?
+            .into_parts();
+        state.config_mut().options_mut().optimizer.prefer_hash_join = false;
+        let df = DataFrame::new(state, plan);
         let schema = df.schema().as_arrow().clone();
         let path = dir.path().join(format!("{view}.parquet"));
         let text = path.to_string_lossy().into_owned();
