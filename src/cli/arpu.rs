@@ -1,9 +1,10 @@
 //! `crmlens arpu`: arguments for [`crate::metrics::arpu`].
 
+use super::customer_by::CustomerBy;
 use super::sales::MonthsShown;
 use super::{GlobalArgs, open, write};
 use crate::Result;
-use crate::metrics::arpu::{DIMENSIONS, base_monthly};
+use crate::metrics::arpu::base_monthly;
 
 /// ARPU and the customer base by month
 #[derive(Debug, clap::Args)]
@@ -17,12 +18,12 @@ purchased by then), active_customers (a purchase within [churn] inactive_days), 
 new_customers (first purchase that month), returning_customers, orders, revenue, arpu =
 revenue ÷ customers, revenue_per_active, revenue_per_buyer. --by splits by one customer
 attribute: region, country, kind, source (acquisition_source), channel (of the first
-purchase) or segment (the RFM segment at as_of); the groups add up to the whole. The whole
-base is the view customer_base_monthly of `crmlens sql`.")]
+purchase) or segment (the RFM segment at as_of); the groups add up to the whole. The same
+figures are the views customer_base_monthly (whole) and customer_base_monthly_by (every
+split, with a dimension column) of `crmlens sql`.")]
 pub struct Args {
-    /// Split by one of region, country, kind, source, channel, segment
-    #[arg(long, value_name = "DIM", value_parser = clap::builder::PossibleValuesParser::new(DIMENSIONS))]
-    by: Option<String>,
+    #[command(flatten)]
+    by: CustomerBy,
     #[command(flatten)]
     months: MonthsShown,
 }
@@ -30,6 +31,6 @@ pub struct Args {
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let period = args.months.period()?;
     let engine = open(global).await?;
-    let df = base_monthly(&engine, args.by.as_deref(), period).await?;
+    let df = base_monthly(&engine, args.by.by, period).await?;
     write(global, args.months.max_rows, df).await
 }

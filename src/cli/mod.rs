@@ -6,6 +6,7 @@ mod arpu;
 #[cfg(feature = "distributed")]
 mod cluster;
 mod clv;
+mod customer_by;
 mod forecast;
 mod funnel;
 mod funnel_events;

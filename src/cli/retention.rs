@@ -1,5 +1,6 @@
 //! `crmlens churn` and `crmlens cohorts`: arguments for [`crate::metrics::retention`].
 
+use super::customer_by::CustomerBy;
 use super::range::MonthArgs;
 use super::{GlobalArgs, open, write};
 use crate::Result;
@@ -11,15 +12,20 @@ use crate::metrics::retention::{self, CohortMetric};
   crmlens churn --dataset datasets/demo
   crmlens churn --from 2025-01 --to 2025-06 --format json
   crmlens churn --as-of 2025-06-30 --format csv --output churn.csv
+  crmlens churn --by segment --from 2025-01              one series per RFM segment
 
 One row per calendar month from the first purchase through the month of as_of: customers
 active at the start (a purchase within churn.inactive_days up to the last day of the previous
 month), new, reactivated, churned (active at the start, not at the end), lapsed (new or
 reactivated but inactive again by the end), active at the end, and churn_rate = churned ÷
 active_at_start. active_at_end = active_at_start − churned + new + reactivated − lapsed.
-Configure the window in crmlens.toml ([churn] inactive_days, default 180). The same figures
-are the view churn_monthly of `crmlens sql`.")]
+Configure the window in crmlens.toml ([churn] inactive_days, default 180). --by splits the
+series by one customer attribute (a value column; each value's series starts with its first
+purchase month); the values of a month add up to the whole. The same figures are the views
+churn_monthly and churn_monthly_by (every split, with a dimension column) of `crmlens sql`.")]
 pub struct ChurnArgs {
+    #[command(flatten)]
+    by: CustomerBy,
     #[command(flatten)]
     period: MonthArgs,
     /// Rows shown by the table format before the rest is only counted
@@ -33,7 +39,7 @@ pub async fn churn(global: &GlobalArgs, args: ChurnArgs) -> Result<u8> {
     write(
         global,
         args.max_rows,
-        retention::churn(&engine, period).await?,
+        retention::churn(&engine, args.by.by, period).await?,
     )
     .await
 }
@@ -46,12 +52,15 @@ pub async fn churn(global: &GlobalArgs, args: ChurnArgs) -> Result<u8> {
   crmlens cohorts --matrix --metric revenue            revenue retention (÷ month-0 revenue)
   crmlens cohorts --matrix --absolute --format csv     customers with a purchase per cell
   crmlens cohorts --from 2025-01 --metric revenue --format json
+  crmlens cohorts --matrix --by channel                one row per cohort and channel
 
 A cohort is the month of a customer's first purchase; cell (cohort, k) is the share of the
 cohort with a purchase in month cohort + k (customers), or the cohort's revenue in that month
 ÷ its revenue in month 0 (revenue). Every cell up to the month of as_of is present, empty
 ones as 0. `retained` counts the members still active (churn window) at that month's end.
-The same figures are the view cohort_retention of `crmlens sql`.")]
+--by splits every cohort by one customer attribute (a value column after cohort); the values
+of a cohort add up to it. The same figures are the views cohort_retention and
+cohort_retention_by (every split, with a dimension column) of `crmlens sql`.")]
 #[command(mut_arg("from", |a| a.help("First cohort shown, YYYY-MM (or any date in it)")), mut_arg("to", |a| a.help("Last cohort shown, YYYY-MM (or any date in it)")))]
 pub struct CohortsArgs {
     /// The measure: customers (retention) or revenue (revenue retention); in the long table it
@@ -64,6 +73,8 @@ pub struct CohortsArgs {
     /// Matrix cells as counts of customers or revenue amounts instead of shares
     #[arg(long, requires = "matrix")]
     absolute: bool,
+    #[command(flatten)]
+    by: CustomerBy,
     #[command(flatten)]
     period: MonthArgs,
     /// Rows shown by the table format before the rest is only counted
@@ -95,9 +106,9 @@ pub async fn cohorts(global: &GlobalArgs, args: CohortsArgs) -> Result<u8> {
     let engine = open(global).await?;
     let df = if args.matrix {
         let metric = metric.unwrap_or(CohortMetric::Customers);
-        retention::cohort_matrix(&engine, metric, args.absolute, period).await?
+        retention::cohort_matrix(&engine, metric, args.absolute, args.by.by, period).await?
     } else {
-        retention::cohorts(&engine, metric, period).await?
+        retention::cohorts(&engine, metric, args.by.by, period).await?
     };
     write(global, args.max_rows, df).await
 }

@@ -1,29 +1,29 @@
 //! ARPU and the customer base by month: the view `customer_base_monthly`, whole or split by
-//! a customer dimension (definitions in `views::arpu`).
+//! a customer dimension (`customer_base_monthly_by`; definitions in `views::arpu`).
 
 use datafusion::dataframe::DataFrame;
 
 use super::Months;
+use super::dimensions::{CustomerDim, customer_split};
 use crate::Result;
 use crate::engine::Engine;
-use crate::views::arpu::base_monthly_sql;
 
-pub use crate::views::arpu::DIMENSIONS;
-
-/// The customer base per month of `period`, whole or split by `by` (one of [`DIMENSIONS`])
-/// into a `value` column.
-pub async fn base_monthly(engine: &Engine, by: Option<&str>, period: Months) -> Result<DataFrame> {
-    let as_of = engine.as_of().await?;
-    let env = engine.view_env(as_of).await?;
+/// The customer base per month of `period`, whole or split by `by` into a `value` column.
+pub async fn base_monthly(
+    engine: &Engine,
+    by: Option<CustomerDim>,
+    period: Months,
+) -> Result<DataFrame> {
     let order = if by.is_some() {
         "month, value"
     } else {
         "month"
     };
-    let sql = format!(
-        "select * from ({}) where {} order by {order}",
-        base_monthly_sql(&env, by)?,
-        period.condition("month")
-    );
-    engine.sql(&sql).await
+    engine
+        .sql(&format!(
+            "select * from {} where {} order by {order}",
+            customer_split("customer_base_monthly", by),
+            period.condition("month")
+        ))
+        .await
 }

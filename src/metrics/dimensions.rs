@@ -1,7 +1,9 @@
 //! Breakdowns: the dimensions a metric can be grouped by, each naming the column(s) it groups
 //! by, and a comma-separated list of their names read into them (checked before any query
-//! runs).
+//! runs). The customer dimensions ([`CustomerDim`], defined in `views::dimensions`) split the
+//! customer-base figures (ARPU, churn, cohorts) through their `*_by` views.
 
+pub use crate::views::dimensions::CustomerDim;
 use crate::{Error, Result};
 
 /// A dimension a metric is broken down by.
@@ -16,17 +18,38 @@ pub trait Dimension: Copy + PartialEq + 'static {
     fn columns(self) -> &'static str;
 }
 
+impl Dimension for CustomerDim {
+    const ALL: &'static [CustomerDim] = CustomerDim::ALL;
+
+    fn name(self) -> &'static str {
+        CustomerDim::name(self)
+    }
+
+    fn columns(self) -> &'static str {
+        "value"
+    }
+}
+
+/// The dimension called `word`; a usage error lists the valid names.
+pub fn one<D: Dimension>(word: &str) -> Result<D> {
+    D::ALL
+        .iter()
+        .copied()
+        .find(|d| d.name() == word)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--by {word:?}: expected a comma-separated list of {}",
+                names::<D>()
+            ))
+        })
+}
+
 /// The dimensions named in `by`, a comma-separated list (in the order given); a usage error
 /// names an unknown or repeated name, or an empty list.
 pub fn parse<D: Dimension>(by: &str) -> Result<Vec<D>> {
     let mut out: Vec<D> = Vec::new();
     for word in by.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let Some(d) = D::ALL.iter().copied().find(|d| d.name() == word) else {
-            return Err(Error::Usage(format!(
-                "--by {word:?}: expected a comma-separated list of {}",
-                names::<D>()
-            )));
-        };
+        let d = one::<D>(word)?;
         if out.contains(&d) {
             return Err(Error::Usage(format!("--by: {word} is given twice")));
         }
@@ -72,4 +95,17 @@ pub(crate) fn order_by(keys: &[&str]) -> String {
         .map(|k| format!("{} nulls last", k.trim()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A `from` item: the rows of the built-in view `whole`, or, split by `by`, those of its
+/// `{whole}_by` view for that dimension without the `dimension` column (the rows carry the
+/// dimension's `value`).
+pub(crate) fn customer_split(whole: &str, by: Option<CustomerDim>) -> String {
+    match by {
+        None => whole.to_string(),
+        Some(d) => format!(
+            "(select * exclude (dimension) from {whole}_by where dimension = '{}')",
+            d.name()
+        ),
+    }
 }

@@ -14,7 +14,7 @@
 //!     chrono::NaiveDate::from_ymd_opt(2025, 1, 1),
 //!     chrono::NaiveDate::from_ymd_opt(2025, 6, 1),
 //! )?;
-//! let batches = retention::churn(&engine, first_half).await?.collect().await?;
+//! let batches = retention::churn(&engine, None, first_half).await?.collect().await?;
 //! # Ok(()) }
 //! ```
 
@@ -33,7 +33,7 @@ pub mod sales;
 pub mod service;
 pub mod value;
 
-pub use dimensions::Dimension;
+pub use dimensions::{CustomerDim, Dimension};
 pub use period::{Days, Months};
 
 use crate::Result;

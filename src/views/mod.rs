@@ -15,6 +15,7 @@ pub mod arpu;
 mod buckets;
 pub mod clv;
 pub mod diagnostics;
+pub mod dimensions;
 pub mod event_funnel;
 pub mod features;
 pub mod managers;
@@ -124,6 +125,7 @@ pub fn names() -> Vec<&'static str> {
         .chain(diagnostics::NAMES)
         .chain(sla::NAMES)
         .chain(arpu::NAMES)
+        .chain(retention::NAMES)
         .copied()
         .collect()
 }
@@ -137,8 +139,6 @@ const NAMES: &[&str] = &[
     "rfm_grid",
     "customer_abc_xyz",
     "product_abc_xyz",
-    "churn_monthly",
-    "cohort_retention",
     "customer_features",
 ];
 
@@ -177,7 +177,7 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(clv::views(env));
     views.extend(rfm::views(env)?);
     views.extend(abc_xyz::views(env)?);
-    views.extend(retention::views(env)?);
+    views.extend(retention::views(env));
     views.push(features::view(env)?);
     views.extend(pipeline::views(env)?);
     views.extend(managers::views(env)?);
@@ -186,7 +186,7 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(event_funnel::views(env)?);
     views.extend(diagnostics::views(env)?);
     views.extend(sla::views(env)?);
-    views.extend(arpu::views(env)?);
+    views.extend(arpu::views(env));
     Ok(views)
 }
 

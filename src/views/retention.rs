@@ -43,28 +43,52 @@
 //! - `revenue`: the cohort's revenue in month cohort + k; `revenue_retention` = revenue ÷ the
 //!   cohort's revenue in month 0 (NULL when that is 0).
 //!
-//! Both views are linear in the number of (customer, month) pairs with a purchase: the state
+//! `churn_monthly_by` and `cohort_retention_by` split both by every customer dimension of
+//! `views::dimensions` (one value per customer): a `dimension` column, then the same
+//! columns with `value` after `month` / `cohort`. Within a value the definitions above apply
+//! to its customers only, so the values add up to the whole, month by month and cell by
+//! cell; a value's churn series starts with the first month one of its customers purchased
+//! in, and its cohorts are the months where one of them bought for the first time.
+//!
+//! The views are linear in the number of (customer, month) pairs with a purchase: the state
 //! of a customer between two purchase months follows from the last purchase date of the
 //! earlier one, so no customer × month grid is built. For a customer-month row with last
 //! purchase L, the customer stays active through every month end before the month of L + W
 //! (when L + W ≤ as_of) or before the next purchase month, whichever comes first; that month
 //! is where they churn, unless they purchased again before.
 
+use super::dimensions::{CustomerDim, Split, every_dimension};
 use super::{View, ViewEnv};
-use crate::Result;
 
-/// The `churn_monthly` and `cohort_retention` views.
-pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
-    Ok(vec![
+/// The names of this module's views.
+pub const NAMES: &[&str] = &[
+    "churn_monthly",
+    "cohort_retention",
+    "churn_monthly_by",
+    "cohort_retention_by",
+];
+
+/// The `churn_monthly` and `cohort_retention` views, and their splits by every customer
+/// dimension.
+pub fn views(env: &ViewEnv) -> Vec<View> {
+    vec![
         View {
             name: "churn_monthly",
-            sql: churn_sql(env),
+            sql: churn_sql(env, None),
         },
         View {
             name: "cohort_retention",
-            sql: cohort_sql(env),
+            sql: cohort_sql(env, None),
         },
-    ])
+        View {
+            name: "churn_monthly_by",
+            sql: every_dimension(|dim| churn_sql(env, dim)),
+        },
+        View {
+            name: "cohort_retention_by",
+            sql: every_dimension(|dim| cohort_sql(env, dim)),
+        },
+    ]
 }
 
 /// CTEs shared by both views, ending in `events`.
@@ -85,31 +109,37 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
 /// customer active at month end (−1). `kind` 2, at the expiry month when the customer churns
 /// there: active at the end of the month before and no purchase in between.
 ///
+/// Split by a dimension, every CTE carries the customer's `value` (one per customer) before
+/// its other columns.
+///
 /// The CTEs are written to be referenced once: DataFusion inlines a CTE at every reference,
 /// and each one would scan and sort the purchases again.
-fn events(env: &ViewEnv) -> String {
+fn events(env: &ViewEnv, split: &Split) -> String {
     let as_of = env.as_of_sql();
     let w = env.config.churn.inactive_days;
     let w_plus_1 = u64::from(w) + 1;
+    let v_key = split.key("v.");
+    let key = split.key("");
+    let join = split.join("p");
     format!(
         "cm as ( \
-           select customer_id, month, last_date, revenue, \
-             min(month) over (partition by customer_id) as cohort, \
-             lag(last_date) over (partition by customer_id order by month) as prev_date, \
-             lead(month) over (partition by customer_id order by month) as next_month \
+           select p.customer_id, {v_key}month, last_date, revenue, \
+             min(month) over (partition by p.customer_id) as cohort, \
+             lag(last_date) over (partition by p.customer_id order by month) as prev_date, \
+             lead(month) over (partition by p.customer_id order by month) as next_month \
            from ( \
              select customer_id, cast(date_trunc('month', purchase_date) as date) as month, \
                max(purchase_date) as last_date, sum(amount) as revenue \
-             from purchases group by 1, 2)), \
+             from purchases group by 1, 2) p {join}), \
          spans as ( \
-           select customer_id, cohort, month, revenue, prev_date, next_month, \
+           select customer_id, {key}cohort, month, revenue, prev_date, next_month, \
              coalesce(prev_date > month - interval '{w_plus_1} days', false) as active_start, \
              case when last_date + interval '{w} days' <= {as_of} \
                then cast(date_trunc('month', last_date + interval '{w} days') as date) end \
                as expiry_month \
            from cm), \
          events as ( \
-           select cohort, revenue, \
+           select {key}cohort, revenue, \
              prev_date is null as is_new, \
              prev_date is not null and not active_start as is_reactivated, \
              not active_start and expiry_month = month as is_lapsed, \
@@ -131,39 +161,44 @@ fn as_of_month(env: &ViewEnv) -> String {
     format!("cast(date_trunc('month', {}) as date)", env.as_of_sql())
 }
 
-fn churn_sql(env: &ViewEnv) -> String {
+/// `churn_monthly`, or split by `dim`: `value` after `month`, each value's series from the
+/// first month one of its customers purchased in.
+fn churn_sql(env: &ViewEnv, dim: Option<CustomerDim>) -> String {
     let as_of = env.as_of_sql();
     let last_month = as_of_month(env);
-    let ctes = events(env);
+    let split = Split::new(env, dim);
+    let ctes = events(env, &split);
+    let key = split.key("");
+    let part = split.partition("");
     // Months where something happens, then each one expanded over the quiet months up to
     // the next (with nothing happening in them), so every month is a row.
     format!(
         "with {ctes}, \
          per_month as ( \
-           select month as event_month, \
+           select {key}month as event_month, \
              count(*) filter (where kind = 0 and is_new) as new, \
              count(*) filter (where kind = 0 and is_reactivated) as reactivated, \
              count(*) filter (where kind = 0 and is_lapsed) as lapsed, \
              count(*) filter (where is_churned) as churned, \
              sum(case kind when 0 then 1 when 1 then -1 else 0 end) as delta \
-           from events where month is not null group by month), \
+           from events where month is not null group by {key}month), \
          filled as ( \
            select *, unnest(generate_series(event_month, \
-             coalesce(cast(lead(event_month) over (order by event_month) \
+             coalesce(cast(lead(event_month) over ({part}order by event_month) \
                - interval '1 month' as date), {last_month}), \
              interval '1 month')) as month \
            from per_month), \
          series as ( \
-           select month, \
+           select {key}month, \
              case when month = event_month then new else 0 end as new, \
              case when month = event_month then reactivated else 0 end as reactivated, \
              case when month = event_month then churned else 0 end as churned, \
              case when month = event_month then lapsed else 0 end as lapsed, \
              cast(sum(case when month = event_month then delta else 0 end) \
-               over (order by month rows between unbounded preceding and current row) \
+               over ({part}order by month rows between unbounded preceding and current row) \
                as bigint) as active_at_end \
            from filled) \
-         select month, \
+         select month, {key}\
            cast(month - interval '1 day' as date) as period_start, \
            least(cast(month + interval '1 month' - interval '1 day' as date), {as_of}) \
              as period_end, \
@@ -171,44 +206,50 @@ fn churn_sql(env: &ViewEnv) -> String {
            case when active_at_start > 0 \
              then cast(churned as double) / cast(active_at_start as double) end as churn_rate \
          from ( \
-           select *, coalesce(lag(active_at_end) over (order by month), 0) as active_at_start \
+           select *, coalesce(lag(active_at_end) over ({part}order by month), 0) \
+             as active_at_start \
            from series)"
     )
 }
 
-fn cohort_sql(env: &ViewEnv) -> String {
+/// `cohort_retention`, or split by `dim`: `value` after `cohort`, a cohort of a value being
+/// its customers whose first purchase is in that month.
+fn cohort_sql(env: &ViewEnv, dim: Option<CustomerDim>) -> String {
     let last_month = as_of_month(env);
-    let ctes = events(env);
+    let split = Split::new(env, dim);
+    let ctes = events(env, &split);
+    let key = split.key("");
+    let part = split.partition("cohort");
     format!(
         "with {ctes}, \
          per_month as ( \
-           select cohort, month as event_month, \
+           select {key}cohort, month as event_month, \
              count(*) filter (where kind = 0) as customers, \
              sum(revenue) filter (where kind = 0) as revenue, \
              sum(case kind when 0 then 1 else -1 end) as delta \
-           from events where kind < 2 and month is not null group by cohort, month), \
+           from events where kind < 2 and month is not null group by {key}cohort, month), \
          filled as ( \
            select *, unnest(generate_series(event_month, \
-             coalesce(cast(lead(event_month) over (partition by cohort order by event_month) \
+             coalesce(cast(lead(event_month) over ({part}order by event_month) \
                - interval '1 month' as date), {last_month}), \
              interval '1 month')) as month \
            from per_month), \
          cells as ( \
-           select cohort, month, \
+           select {key}cohort, month, \
              case when month = event_month then customers else 0 end as customers, \
              case when month = event_month then coalesce(revenue, 0.0) else 0.0 end as revenue, \
              cast(sum(case when month = event_month then delta else 0 end) \
-               over (partition by cohort order by month \
+               over ({part}order by month \
                  rows between unbounded preceding and current row) as bigint) as retained \
            from filled), \
          sized as ( \
            select *, \
-             max(case when month = cohort then customers end) over (partition by cohort) \
+             max(case when month = cohort then customers end) over ({part}) \
                as cohort_size, \
-             max(case when month = cohort then revenue end) over (partition by cohort) \
+             max(case when month = cohort then revenue end) over ({part}) \
                as cohort_revenue \
            from cells) \
-         select cohort, \
+         select cohort, {key}\
            cast((date_part('year', month) - date_part('year', cohort)) * 12 \
              + date_part('month', month) - date_part('month', cohort) as bigint) \
              as months_since, \

@@ -2,20 +2,11 @@
 //! (expectations worked out by hand), and on the demo every split adds up to the whole and
 //! the active base equals churn's.
 
-use crate::common::{crmlens, demo_json as json, run, tempdir};
+use crate::common::{crmlens, demo_json as json, hand_made, run, tempdir};
 
 #[test]
 fn by_region_on_hand_computed_data() {
-    let tmp = tempdir();
-    let dataset = tmp.path().join("arpu");
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(crate::slt::csv_dataset("arpu", &dataset, true));
-    std::fs::write(
-        tmp.path().join("crmlens.toml"),
-        "[churn]\ninactive_days = 30\n",
-    )
-    .unwrap();
+    let (tmp, dataset) = hand_made("arpu", true, "[churn]\ninactive_days = 30\n");
     let r = run(crmlens(tmp.path()).args([
         "arpu",
         "--by",

@@ -8,10 +8,20 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-use crate::common::{crmlens, demo, demo_json as json, keys, run, tempdir};
+use crate::common::{crmlens, demo, demo_json as json, hand_made, keys, run, tempdir};
 
 /// A mid-month as_of, so that the last month is a partial one.
 const AS_OF: &str = "2025-06-15";
+
+/// The counts of a churn row, in the view's order.
+const COUNTS: [&str; 6] = [
+    "active_at_start",
+    "new",
+    "reactivated",
+    "churned",
+    "lapsed",
+    "active_at_end",
+];
 
 fn csv(args: &[&str]) -> Vec<Vec<String>> {
     let tmp = tempdir();
@@ -61,48 +71,110 @@ fn purchase_months() -> BTreeSet<(String, NaiveDate)> {
     .collect()
 }
 
+/// Churn figures computed without the views: the customers active at every checkpoint from
+/// `first` through AS_OF's month (a paid order in (checkpoint − 180 days, checkpoint], by a
+/// plain join of checkpoints and orders), and the months each customer purchased in.
+struct BruteForce {
+    active: BTreeMap<NaiveDate, HashSet<String>>,
+    bought: BTreeSet<(String, NaiveDate)>,
+    first_month: BTreeMap<String, NaiveDate>,
+}
+
+impl BruteForce {
+    fn new(first: NaiveDate) -> BruteForce {
+        let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
+        let active_rows = json(&[
+            "sql",
+            &format!(
+                "with p as (select customer_id, cast(ordered_at as date) as d from orders \
+                   where status = 'paid' and cast(ordered_at as date) <= date '{AS_OF}'), \
+                 cp as (select m, case when m = date '{m_as_of}' then date '{AS_OF}' \
+                   else cast(m + interval '1 month' - interval '1 day' as date) end as e \
+                   from (select unnest(generate_series(date '{first}', date '{m_as_of}', \
+                     interval '1 month')) as m)) \
+                 select distinct cp.m, p.customer_id from cp join p \
+                   on p.d <= cp.e and p.d > cp.e - interval '180 days'",
+                m_as_of = month_of(as_of),
+            ),
+        ]);
+        let mut active: BTreeMap<NaiveDate, HashSet<String>> = BTreeMap::new();
+        for r in &active_rows {
+            active
+                .entry(date(&r["m"]))
+                .or_default()
+                .insert(r["customer_id"].as_str().unwrap().to_string());
+        }
+        let bought = purchase_months();
+        let mut first_month: BTreeMap<String, NaiveDate> = BTreeMap::new();
+        for (c, m) in &bought {
+            let e = first_month.entry(c.clone()).or_insert(*m);
+            *e = (*e).min(*m);
+        }
+        BruteForce {
+            active,
+            bought,
+            first_month,
+        }
+    }
+
+    /// active_at_start, active_at_end, new, reactivated and churned in `month`, counting the
+    /// customers `include` admits.
+    fn counts(&self, month: NaiveDate, include: impl Fn(&str) -> bool) -> [i64; 5] {
+        let empty = HashSet::new();
+        let at = |m: NaiveDate| -> HashSet<&str> {
+            self.active
+                .get(&m)
+                .unwrap_or(&empty)
+                .iter()
+                .map(String::as_str)
+                .filter(|c| include(c))
+                .collect()
+        };
+        let start = at(month.pred_opt().unwrap().with_day(1).unwrap());
+        let end = at(month);
+        let buyers: HashSet<&str> = self
+            .bought
+            .iter()
+            .filter(|(c, m)| *m == month && include(c))
+            .map(|(c, _)| c.as_str())
+            .collect();
+        let new = buyers
+            .iter()
+            .filter(|c| self.first_month[**c] == month)
+            .count();
+        let reactivated = buyers
+            .iter()
+            .filter(|c| self.first_month[**c] < month && !start.contains(**c))
+            .count();
+        let churned = start.iter().filter(|c| !end.contains(*c)).count();
+        [start.len(), end.len(), new, reactivated, churned].map(|n| n as i64)
+    }
+}
+
+/// A churn row's active_at_start, active_at_end, new, reactivated and churned.
+fn churn_counts(row: &Value) -> [i64; 5] {
+    [
+        "active_at_start",
+        "active_at_end",
+        "new",
+        "reactivated",
+        "churned",
+    ]
+    .map(|k| int(&row[k]))
+}
+
 #[test]
 fn churn_matches_a_brute_force_count() {
     let series = json(&["--as-of", AS_OF, "churn"]);
     let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
-
-    // Independent: for every month of the series, the customers with a paid order in
-    // (checkpoint − 180 days, checkpoint], by a plain join of checkpoints and orders.
     let first = date(&series[0]["month"]);
-    let active_rows = json(&[
-        "sql",
-        &format!(
-            "with p as (select customer_id, cast(ordered_at as date) as d from orders \
-               where status = 'paid' and cast(ordered_at as date) <= date '{AS_OF}'), \
-             cp as (select m, case when m = date '{m_as_of}' then date '{AS_OF}' \
-               else cast(m + interval '1 month' - interval '1 day' as date) end as e \
-               from (select unnest(generate_series(date '{first}', date '{m_as_of}', \
-                 interval '1 month')) as m)) \
-             select distinct cp.m, p.customer_id from cp join p \
-               on p.d <= cp.e and p.d > cp.e - interval '180 days'",
-            m_as_of = month_of(as_of),
-        ),
-    ]);
-    let mut active: BTreeMap<NaiveDate, HashSet<String>> = BTreeMap::new();
-    for r in &active_rows {
-        active
-            .entry(date(&r["m"]))
-            .or_default()
-            .insert(r["customer_id"].as_str().unwrap().to_string());
-    }
-    let bought = purchase_months();
-    let mut first_month: BTreeMap<&str, NaiveDate> = BTreeMap::new();
-    for (c, m) in &bought {
-        let e = first_month.entry(c.as_str()).or_insert(*m);
-        *e = (*e).min(*m);
-    }
+    let brute = BruteForce::new(first);
     assert_eq!(
         first,
-        *first_month.values().min().unwrap(),
+        *brute.first_month.values().min().unwrap(),
         "the series starts with the first purchase month"
     );
 
-    let empty = HashSet::new();
     let mut month = first;
     for row in &series {
         assert_eq!(
@@ -110,33 +182,12 @@ fn churn_matches_a_brute_force_count() {
             month,
             "one row per month, in order: {row}"
         );
-        let start = if month == first {
-            &empty
-        } else {
-            active
-                .get(&month.pred_opt().unwrap().with_day(1).unwrap())
-                .unwrap_or(&empty)
-        };
-        let end = active.get(&month).unwrap_or(&empty);
-        let buyers: HashSet<&str> = bought
-            .iter()
-            .filter(|(_, m)| *m == month)
-            .map(|(c, _)| c.as_str())
-            .collect();
-        let new = buyers.iter().filter(|c| first_month[*c] == month).count();
-        let reactivated = buyers
-            .iter()
-            .filter(|c| first_month[*c] < month && !start.contains(**c))
-            .count();
-        let churned = start.iter().filter(|c| !end.contains(*c)).count();
-        assert_eq!(int(&row["active_at_start"]), start.len() as i64, "{row}");
-        assert_eq!(int(&row["active_at_end"]), end.len() as i64, "{row}");
-        assert_eq!(int(&row["new"]), new as i64, "{row}");
-        assert_eq!(int(&row["reactivated"]), reactivated as i64, "{row}");
-        assert_eq!(int(&row["churned"]), churned as i64, "{row}");
+        let counts = brute.counts(month, |_| true);
+        assert_eq!(churn_counts(row), counts, "{row}");
         // W = 180 ≥ 31: a purchase in the month always reaches its end.
         assert_eq!(int(&row["lapsed"]), 0, "{row}");
-        match start.len() {
+        let [start, _, _, _, churned] = counts;
+        match start {
             0 => assert!(row["churn_rate"].is_null(), "{row}"),
             n => {
                 let rate = row["churn_rate"].as_f64().unwrap();
@@ -180,18 +231,11 @@ fn churn_columns_and_month_filter() {
         .collect();
     assert_eq!(months, ["2024-03-01", "2024-04-01", "2024-05-01"]);
     let keys: Vec<&str> = keys(&rows[0]);
-    let mut expected = [
-        "month",
-        "period_start",
-        "period_end",
-        "active_at_start",
-        "new",
-        "reactivated",
-        "churned",
-        "lapsed",
-        "active_at_end",
-        "churn_rate",
-    ];
+    let mut expected: Vec<&str> = ["month", "period_start", "period_end"]
+        .into_iter()
+        .chain(COUNTS)
+        .chain(["churn_rate"])
+        .collect();
     let mut keys = keys;
     keys.sort_unstable();
     expected.sort_unstable();
@@ -379,4 +423,157 @@ fn bad_arguments_are_usage_errors() {
         "the message lists the metrics: {}",
         r.stderr
     );
+}
+
+/// `crmlens ARGS --format csv` on the hand-made dataset of tests/slt/retention.slt, as_of
+/// 2024-04-15, churn window 30 days.
+fn hand_made_csv(args: &[&str]) -> String {
+    let (tmp, dataset) = hand_made("retention", false, "[churn]\ninactive_days = 30\n");
+    let r = run(crmlens(tmp.path())
+        .args(args)
+        .args(["--as-of", "2024-04-15", "--format", "csv", "--dataset"])
+        .arg(&dataset));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout
+}
+
+#[test]
+fn churn_by_country_on_hand_computed_data() {
+    // JP: C4 (bought Dec 31, inactive from Jan 30), C6 (Apr 15); DE: the other purchasers.
+    // The active sets per checkpoint are listed in tests/slt/retention.slt; split by hand in
+    // tests/slt/retention_by.slt.
+    assert_eq!(
+        hand_made_csv(&["churn", "--by", "country"]),
+        "month,value,period_start,period_end,active_at_start,new,reactivated,churned,lapsed,\
+         active_at_end,churn_rate\n\
+         2023-12-01,DE,2023-11-30,2023-12-31,0,3,0,0,0,3,\n\
+         2023-12-01,JP,2023-11-30,2023-12-31,0,1,0,0,0,1,\n\
+         2024-01-01,DE,2023-12-31,2024-01-31,3,2,0,1,1,3,0.3333333333333333\n\
+         2024-01-01,JP,2023-12-31,2024-01-31,1,0,0,1,0,0,1.0\n\
+         2024-02-01,DE,2024-01-31,2024-02-29,3,2,0,2,0,3,0.6666666666666666\n\
+         2024-02-01,JP,2024-01-31,2024-02-29,0,0,0,0,0,0,\n\
+         2024-03-01,DE,2024-02-29,2024-03-31,3,0,2,1,1,3,0.3333333333333333\n\
+         2024-03-01,JP,2024-02-29,2024-03-31,0,0,0,0,0,0,\n\
+         2024-04-01,DE,2024-03-31,2024-04-15,3,0,0,1,0,2,0.3333333333333333\n\
+         2024-04-01,JP,2024-03-31,2024-04-15,0,1,0,0,0,1,\n"
+    );
+}
+
+#[test]
+fn cohort_matrix_by_channel_on_hand_computed_data() {
+    // First-purchase channel: store for C2 and C9, web for the others. Customers buying in
+    // each month since the first purchase (tests/slt/retention_by.slt): Dec/store C2 buys
+    // Dec, Jan; Dec/web C1 (every month), C4 (Dec), C11 (Dec, Mar); Jan/web C3 (Jan, Mar),
+    // C12 (Jan); Feb/store C9 (Feb); Feb/web C10 (Feb, Mar); Apr/web C6.
+    assert_eq!(
+        hand_made_csv(&["cohorts", "--by", "channel", "--matrix", "--absolute"]),
+        "cohort,value,cohort_size,m0,m1,m2,m3,m4\n\
+         2023-12-01,store,1,1,1,0,0,0\n\
+         2023-12-01,web,3,3,1,1,2,1\n\
+         2024-01-01,web,2,2,0,1,0,\n\
+         2024-02-01,store,1,1,0,0,,\n\
+         2024-02-01,web,1,1,1,0,,\n\
+         2024-04-01,web,1,1,,,,\n"
+    );
+}
+
+/// Each purchaser's value of `dim` (region or channel), from the raw tables: the customers
+/// column, or the channel of the first paid order (earliest ordered_at, then smallest
+/// order_id); `(none)` when missing or blank.
+fn raw_values(dim: &str) -> BTreeMap<String, String> {
+    let sql = match dim {
+        "region" => "select customer_id, region as v from customers".to_string(),
+        _ => format!(
+            "select customer_id, channel as v from orders where status = 'paid' \
+             and cast(ordered_at as date) <= date '{AS_OF}' \
+             order by customer_id, ordered_at, order_id"
+        ),
+    };
+    let mut values = BTreeMap::new();
+    for r in json(&["sql", &sql]) {
+        let v = r["v"].as_str().map(str::trim).filter(|v| !v.is_empty());
+        values
+            .entry(r["customer_id"].as_str().unwrap().to_string())
+            .or_insert_with(|| v.unwrap_or("(none)").to_string());
+    }
+    values
+}
+
+#[test]
+fn churn_by_region_and_channel_match_a_brute_force_count() {
+    let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
+    let whole = json(&["--as-of", AS_OF, "churn"]);
+    let brute = BruteForce::new(date(&whole[0]["month"]));
+    for dim in ["region", "channel"] {
+        let values = raw_values(dim);
+        let value_of = |c: &str| values.get(c).map_or("(none)", String::as_str);
+        let rows = json(&["--as-of", AS_OF, "churn", "--by", dim]);
+        let mut series: BTreeMap<&str, Vec<NaiveDate>> = BTreeMap::new();
+        for row in &rows {
+            let value = row["value"].as_str().unwrap();
+            let month = date(&row["month"]);
+            series.entry(value).or_default().push(month);
+            let counts = brute.counts(month, |c| value_of(c) == value);
+            assert_eq!(churn_counts(row), counts, "{dim} {row}");
+        }
+        // One series per value of a purchaser, each month from the value's first purchase
+        // month through as_of's.
+        let mut expected: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+        for (c, m) in &brute.first_month {
+            let first = expected.entry(value_of(c)).or_insert(*m);
+            *first = (*first).min(*m);
+        }
+        assert_eq!(
+            series.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "{dim}"
+        );
+        for (value, months) in &series {
+            let n = months_between(expected[value], month_of(as_of)) + 1;
+            assert_eq!(months.len() as i64, n, "{dim} {value}");
+            assert_eq!(months[0], expected[value], "{dim} {value}");
+        }
+    }
+}
+
+#[test]
+fn every_split_adds_up_to_the_whole() {
+    let churn = json(&["--as-of", AS_OF, "churn"]);
+    let cohorts = json(&["--as-of", AS_OF, "cohorts"]);
+    let cell = |r: &Value| (date(&r["cohort"]), int(&r["months_since"]));
+    for dim in ["segment", "source", "region", "channel", "kind", "country"] {
+        let split = json(&["--as-of", AS_OF, "churn", "--by", dim]);
+        for w in &churn {
+            let rows: Vec<&Value> = split.iter().filter(|r| r["month"] == w["month"]).collect();
+            for k in COUNTS {
+                let sum: i64 = rows.iter().map(|r| int(&r[k])).sum();
+                assert_eq!(sum, int(&w[k]), "{dim} {k} {}", w["month"]);
+            }
+        }
+        let split = json(&["--as-of", AS_OF, "cohorts", "--by", dim]);
+        for w in &cohorts {
+            let rows: Vec<&Value> = split.iter().filter(|r| cell(r) == cell(w)).collect();
+            for k in ["cohort_size", "customers", "retained"] {
+                let sum: i64 = rows.iter().map(|r| int(&r[k])).sum();
+                assert_eq!(sum, int(&w[k]), "{dim} {k} {w}");
+            }
+            let revenue: f64 = rows.iter().map(|r| r["revenue"].as_f64().unwrap()).sum();
+            let total = w["revenue"].as_f64().unwrap();
+            assert!(
+                (revenue - total).abs() <= 1e-9 * total.max(1.0),
+                "{dim} {w}"
+            );
+        }
+    }
+}
+
+#[test]
+fn unknown_dimension_is_a_usage_error() {
+    let tmp = tempdir();
+    for command in ["churn", "cohorts"] {
+        run(crmlens(tmp.path()).args([command, "--by", "colour"])).assert_error(
+            2,
+            "possible values: region, country, kind, source, channel, segment",
+        );
+    }
 }

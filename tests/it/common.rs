@@ -21,6 +21,19 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
+/// The hand-made dataset `tests/slt/data/NAME` (timestamps UTC instants when `utc`; see
+/// `slt::csv_dataset`) in a temporary directory whose crmlens.toml is `toml`: the directory
+/// (run crmlens there) and the dataset's path.
+pub fn hand_made(name: &str, utc: bool, toml: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempdir();
+    let dataset = tmp.path().join(name);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(crate::slt::csv_dataset(name, &dataset, utc));
+    std::fs::write(tmp.path().join("crmlens.toml"), toml).unwrap();
+    (tmp, dataset)
+}
+
 /// Output of a finished command as text.
 pub struct Run {
     pub code: i32,
