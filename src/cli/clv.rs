@@ -27,6 +27,11 @@ enum ClvCommand {
   crmlens clv fit --dataset datasets/demo --save clv-model.json
   crmlens clv fit --model pareto-nbd --time-unit weeks --as-of 1997-09-30
 
+The JSON has the parameters with their standard_errors (observed information: the inverse
+Hessian of the negative log-likelihood at the optimum), for the purchase model and under
+spend for Gamma-Gamma, and log_covariance, the covariance of the log-parameters that
+`clv predict --interval` draws from.
+
 Then set `[clv] model_file = \"clv-model.json\"` in crmlens.toml so customer_features fills
 p_alive, expected_purchases, expected_avg_value and clv, or pass --model-file to predict.")]
     Fit(FitArgs),
@@ -34,9 +39,13 @@ p_alive, expected_purchases, expected_avg_value and clv, or pass --model-file to
     #[command(after_help = "Examples:
   crmlens clv predict --model-file clv-model.json --horizon-days 90 --format csv
   crmlens clv predict --format json --output predictions.json   (fits first, no file given)
+  crmlens clv predict --model-file clv-model.json --interval --format csv
 
 frequency, recency and t are in days; clv is over [clv] horizon_months months with the
-configured monthly_discount and margin.")]
+configured monthly_discount and margin. --interval adds clv_low and clv_high, a 90% interval
+by parametric bootstrap: 1000 parameter sets drawn (fixed seed) from the fit's asymptotic
+normal distribution (the standard errors `clv fit` prints), the 5th and 95th percentiles of
+the customer's CLV over them.")]
     Predict(PredictArgs),
     /// Fit on a calibration period and compare predicted with actual purchases after it
     #[command(after_help = "Examples:
@@ -77,6 +86,9 @@ struct PredictArgs {
     model_file: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
+    /// Add clv_low and clv_high, the 90% interval of the CLV (parametric bootstrap)
+    #[arg(long)]
+    interval: bool,
     /// Rows shown by the table format before the rest is only counted
     #[arg(long, default_value_t = 50, value_name = "N")]
     max_rows: usize,
@@ -117,8 +129,9 @@ async fn predict(global: &GlobalArgs, config: &Config, args: PredictArgs) -> Res
     let mut engine = Engine::open(config).await?;
     let (kind, unit) = (args.model.model, args.model.time_unit);
     let model = clv::model(&engine, args.model_file.as_deref(), kind, unit).await?;
+    let interval = args.interval.then(|| model.clone());
     engine.use_model(model).await?;
-    let df = clv::predictions(&engine, args.horizon_days).await?;
+    let df = clv::predictions(&engine, args.horizon_days, interval.as_ref()).await?;
     write(global, args.max_rows, df).await
 }
 

@@ -8,10 +8,10 @@
 //! folders with one part per block, written by the workers themselves. Memory stays bounded:
 //! a block's rows are flushed as record batches, never a whole table.
 //!
-//! Inside (private modules): `rng` (random numbers); `names`, `locale` and `phone` (names,
+//! Inside (private modules): `names`, `locale` and `phone` (names,
 //! e-mails and phone formats per country); `calendar`; `world` (managers, products,
 //! campaigns); `customer`, `pipeline` and `engagement` (one customer's life); `plans`;
-//! `tables` (column buffers); `output` (files).
+//! `tables` (column buffers); `output` (files). Random numbers: `analytics::rng`.
 
 mod calendar;
 mod customer;
@@ -25,7 +25,7 @@ pub(crate) mod output;
 mod phone;
 mod pipeline;
 mod plans;
-mod rng;
+use crate::analytics::rng;
 mod tables;
 mod world;
 

@@ -8,12 +8,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, Float64Builder, Int64Builder, StringBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, Float64Builder, Int64Builder, StringArray, StringBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::MemTable;
 
 use crate::analytics::clv::model::{ClvModel, ModelKind, TimeUnit};
+use crate::analytics::clv::uncertainty;
 use crate::columns::{numbers, texts};
 use crate::engine::Engine;
 use crate::functions::clv::load_model;
@@ -35,17 +39,71 @@ pub async fn model(
 
 /// Per customer, with the engine's model ([`Engine::use_model`]): the summary (in days),
 /// expected purchases over `horizon_days` ([clv] horizon_days when None), P(alive), expected
-/// average value and CLV.
-pub async fn predictions(engine: &Engine, horizon_days: Option<u32>) -> Result<DataFrame> {
+/// average value and CLV. With `interval`, the engine's model again, also `clv_low` and
+/// `clv_high`: the 90% interval of the CLV by parametric bootstrap from the covariance of its
+/// parameters (`analytics::clv::uncertainty`; NULL where the CLV is).
+pub async fn predictions(
+    engine: &Engine,
+    horizon_days: Option<u32>,
+    interval: Option<&ClvModel>,
+) -> Result<DataFrame> {
     let horizon = horizon_days.unwrap_or(engine.config().clv.horizon_days);
+    let point = format!(
+        "select customer_id, frequency, recency, t, monetary, \
+           clv_expected_purchases(frequency, recency, t, {horizon}) as expected_purchases, \
+           clv_p_alive(frequency, recency, t) as p_alive, \
+           clv_expected_avg_value(frequency, monetary) as expected_avg_value, \
+           clv_value(frequency, recency, t, monetary) as clv \
+         from clv_summary"
+    );
+    let Some(model) = interval else {
+        return engine.sql(&format!("{point} order by customer_id")).await;
+    };
+    let models = uncertainty::draw_models(model, uncertainty::DRAWS, uncertainty::SEED)
+        .map_err(|e| Error::Usage(format!("--interval: {e}")))?;
+    let (ids, data) = engine.clv_summaries().await?;
+    let settings = &engine.config().clv;
+    let started = std::time::Instant::now();
+    let intervals = uncertainty::clv_intervals(
+        &models,
+        &data,
+        settings.horizon_months,
+        settings.monthly_discount,
+        settings.margin,
+    );
+    log::info!(
+        "CLV intervals of {} customers from {} parameter draws in {:.2} s",
+        ids.len(),
+        models.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("customer_id", DataType::Utf8, false),
+        Field::new("clv_low", DataType::Float64, true),
+        Field::new("clv_high", DataType::Float64, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(ids)),
+        Arc::new(Float64Array::from_iter(
+            intervals.iter().map(|i| i.map(|(low, _)| low)),
+        )),
+        Arc::new(Float64Array::from_iter(
+            intervals.iter().map(|i| i.map(|(_, high)| high)),
+        )),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let ctx = engine.context();
+    // A second call on the same engine replaces the first one's intervals.
+    ctx.deregister_table("clv_intervals")?;
+    ctx.register_table(
+        "clv_intervals",
+        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
+    )?;
     engine
         .sql(&format!(
-            "select customer_id, frequency, recency, t, monetary, \
-               clv_expected_purchases(frequency, recency, t, {horizon}) as expected_purchases, \
-               clv_p_alive(frequency, recency, t) as p_alive, \
-               clv_expected_avg_value(frequency, monetary) as expected_avg_value, \
-               clv_value(frequency, recency, t, monetary) as clv \
-             from clv_summary order by customer_id"
+            "select p.*, i.clv_low, i.clv_high from ({point}) p \
+             left join clv_intervals i on i.customer_id = p.customer_id \
+             order by p.customer_id"
         ))
         .await
 }

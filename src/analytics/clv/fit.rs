@@ -17,6 +17,26 @@ pub struct Fit {
     pub log_likelihood: f64,
     pub iterations: u64,
     pub converged: bool,
+    /// The asymptotic covariance of the logarithms of the parameters from the observed
+    /// information: the inverse of the negative Hessian of the log-likelihood in ln θ at the
+    /// optimum. None when that Hessian is not negative definite (no proper maximum).
+    pub log_covariance: Option<Vec<Vec<f64>>>,
+}
+
+impl Fit {
+    /// Standard errors of the parameters by the delta method, θᵢ √Cov(ln θ)ᵢᵢ: at the optimum
+    /// the same as the square roots of the diagonal of the inverse observed information in
+    /// θ, as the gradient term of the change of variables vanishes there.
+    pub fn standard_errors(&self) -> Option<Vec<f64>> {
+        let cov = self.log_covariance.as_ref()?;
+        Some(
+            self.params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| p * cov[i][i].sqrt())
+                .collect(),
+        )
+    }
 }
 
 /// A log-likelihood with its gradient and Hessian at one point, with respect to the model's
@@ -193,11 +213,14 @@ pub fn maximise<const N: usize>(
             "{what}: the model cannot be fitted to these data (the likelihood is not finite at {params:?})"
         ));
     }
+    let information = here.hessian.map(|row| row.map(|h| -h));
     Ok(Fit {
         params,
         log_likelihood: here.value,
         iterations,
         converged,
+        log_covariance: inverse_positive_definite(information)
+            .map(|inv| inv.iter().map(|row| row.to_vec()).collect()),
     })
 }
 
@@ -211,8 +234,8 @@ fn quadratic_gain<const N: usize>(d: &Derivatives<N>, step: &[f64; N]) -> f64 {
         .sum()
 }
 
-/// Solves A x = b by Cholesky decomposition; None when A is not positive definite.
-fn solve_positive_definite<const N: usize>(a: [[f64; N]; N], b: [f64; N]) -> Option<[f64; N]> {
+/// The lower-triangular L with L Lᵀ = A (Cholesky); None when A is not positive definite.
+pub fn cholesky<const N: usize>(a: [[f64; N]; N]) -> Option<[[f64; N]; N]> {
     let mut l = [[0.0; N]; N];
     for i in 0..N {
         for j in 0..=i {
@@ -227,6 +250,26 @@ fn solve_positive_definite<const N: usize>(a: [[f64; N]; N], b: [f64; N]) -> Opt
             }
         }
     }
+    Some(l)
+}
+
+/// A⁻¹ column by column, made exactly symmetric (the columns' rounding differs in the last
+/// bits); None when A is not positive definite.
+fn inverse_positive_definite<const N: usize>(a: [[f64; N]; N]) -> Option<[[f64; N]; N]> {
+    let mut columns = [[0.0; N]; N];
+    for (j, column) in columns.iter_mut().enumerate() {
+        let mut unit = [0.0; N];
+        unit[j] = 1.0;
+        *column = solve_positive_definite(a, unit)?;
+    }
+    Some(std::array::from_fn(|i| {
+        std::array::from_fn(|j| 0.5 * (columns[i][j] + columns[j][i]))
+    }))
+}
+
+/// Solves A x = b by Cholesky decomposition; None when A is not positive definite.
+fn solve_positive_definite<const N: usize>(a: [[f64; N]; N], b: [f64; N]) -> Option<[f64; N]> {
+    let l = cholesky(a)?;
     let mut y = [0.0; N];
     for i in 0..N {
         y[i] = (b[i] - (0..i).map(|k| l[i][k] * y[k]).sum::<f64>()) / l[i][i];

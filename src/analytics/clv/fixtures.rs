@@ -88,6 +88,8 @@ pub fn model() -> ClvModel {
         log_likelihood: BGNBD_LOG_LIKELIHOOD,
         converged: true,
         iterations: 1,
+        standard_errors: None,
+        log_covariance: None,
         spend: Some(SpendFit {
             p: GAMMA_GAMMA.p,
             q: GAMMA_GAMMA.q,
@@ -96,6 +98,8 @@ pub fn model() -> ClvModel {
             log_likelihood: 0.0,
             converged: true,
             iterations: 1,
+            standard_errors: None,
+            log_covariance: None,
         }),
         as_of: NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
         crmlens_version: "test".into(),

@@ -11,6 +11,7 @@ pub mod model;
 pub mod pareto_nbd;
 pub mod polygamma;
 pub mod special;
+pub mod uncertainty;
 
 /// One customer's purchase summary, in the chosen time unit: `x` repeat purchases (distinct
 /// purchase periods − 1), `t_x` time from the first to the last purchase, `t` time from the
@@ -67,11 +68,21 @@ pub fn distinct(customers: &[Summary]) -> Vec<(Summary, f64)> {
 /// order), for the likelihoods of large samples and their derivatives; small inputs are summed
 /// on the caller's thread.
 pub fn par_sum<T: Sync, R: Send + std::iter::Sum>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> R {
+    par_chunks(items, 20_000, f).into_iter().sum()
+}
+
+/// f(chunk) for `items` split into one chunk per core, in order; fewer than `parallel_from`
+/// items are one chunk on the caller's thread.
+pub fn par_chunks<T: Sync, R: Send>(
+    items: &[T],
+    parallel_from: usize,
+    f: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1);
-    if threads < 2 || items.len() < 20_000 {
-        return f(items);
+    if threads < 2 || items.len() < parallel_from.max(2) {
+        return vec![f(items)];
     }
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -85,7 +96,7 @@ pub fn par_sum<T: Sync, R: Send + std::iter::Sum>(items: &[T], f: impl Fn(&[T]) 
                 h.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
-            .sum()
+            .collect()
     })
 }
 

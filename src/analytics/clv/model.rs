@@ -45,8 +45,37 @@ pub enum PurchaseParams {
     ParetoNbd(pareto_nbd::Params),
 }
 
+impl PurchaseParams {
+    /// The four values of a `kind` model, in its order.
+    pub fn from_values(kind: ModelKind, v: [f64; 4]) -> PurchaseParams {
+        let [r, alpha, third, fourth] = v;
+        match kind {
+            ModelKind::BgNbd => PurchaseParams::BgNbd(bgnbd::Params {
+                r,
+                alpha,
+                a: third,
+                b: fourth,
+            }),
+            ModelKind::ParetoNbd => PurchaseParams::ParetoNbd(pareto_nbd::Params {
+                r,
+                alpha,
+                s: third,
+                beta: fourth,
+            }),
+        }
+    }
+
+    /// The four values, in the model's order.
+    pub fn values(&self) -> [f64; 4] {
+        match *self {
+            PurchaseParams::BgNbd(p) => [p.r, p.alpha, p.a, p.b],
+            PurchaseParams::ParetoNbd(p) => [p.r, p.alpha, p.s, p.beta],
+        }
+    }
+}
+
 /// The spend model's fit.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpendFit {
     pub p: f64,
     pub q: f64,
@@ -55,6 +84,23 @@ pub struct SpendFit {
     pub log_likelihood: f64,
     pub converged: bool,
     pub iterations: u64,
+    /// Standard errors of p, q, v (see [`ClvModel::standard_errors`]).
+    #[serde(default)]
+    pub standard_errors: Option<gamma_gamma::Params>,
+    /// Covariance of ln p, ln q, ln v (see [`ClvModel::log_covariance`]).
+    #[serde(default)]
+    pub log_covariance: Option<Vec<Vec<f64>>>,
+}
+
+impl SpendFit {
+    /// The fitted parameters.
+    pub fn params(&self) -> gamma_gamma::Params {
+        gamma_gamma::Params {
+            p: self.p,
+            q: self.q,
+            v: self.v,
+        }
+    }
 }
 
 /// A fitted model, as `crmlens clv fit` prints and saves it.
@@ -67,6 +113,15 @@ pub struct ClvModel {
     pub log_likelihood: f64,
     pub converged: bool,
     pub iterations: u64,
+    /// Standard errors of `params` from the observed information (the inverse Hessian of the
+    /// negative log-likelihood at the optimum; see `fit::Fit::standard_errors`). None when
+    /// that Hessian is singular, or in a model saved before they were computed.
+    #[serde(default)]
+    pub standard_errors: Option<PurchaseParams>,
+    /// The asymptotic covariance of the logarithms of `params` (in their order), what
+    /// `clv predict --interval` draws parameters from. None as for `standard_errors`.
+    #[serde(default)]
+    pub log_covariance: Option<Vec<Vec<f64>>>,
     /// None when the spend model cannot be fitted (fewer than two repeat customers with
     /// positive spend); the value predictions are then NULL.
     pub spend: Option<SpendFit>,
@@ -114,6 +169,10 @@ impl ClvModel {
                 (PurchaseParams::ParetoNbd(p), f)
             }
         };
+        let standard_errors = fit
+            .standard_errors()
+            .and_then(|se| se.try_into().ok())
+            .map(|se| PurchaseParams::from_values(kind, se));
         let spend_data: Vec<(f64, f64)> = customers.iter().map(|c| (c.x, c.m)).collect();
         let spend = match gamma_gamma::fit(&spend_data) {
             Ok((p, f, n)) => Some(SpendFit {
@@ -124,6 +183,12 @@ impl ClvModel {
                 log_likelihood: f.log_likelihood,
                 converged: f.converged,
                 iterations: f.iterations,
+                standard_errors: f.standard_errors().map(|se| gamma_gamma::Params {
+                    p: se[0],
+                    q: se[1],
+                    v: se[2],
+                }),
+                log_covariance: f.log_covariance,
             }),
             Err(e) => {
                 log::warn!("{e}; expected values and CLV will be empty");
@@ -138,6 +203,8 @@ impl ClvModel {
             log_likelihood: fit.log_likelihood,
             converged: fit.converged,
             iterations: fit.iterations,
+            standard_errors,
+            log_covariance: fit.log_covariance,
             spend,
             as_of,
             crmlens_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -208,13 +275,8 @@ impl ClvModel {
     /// E[M | x, m]: expected average purchase-day value; None without a spend model or when
     /// the expectation does not exist (q ≤ 1).
     pub fn expected_avg_value(&self, x: f64, m: f64) -> Option<f64> {
-        let s = self.spend?;
-        let params = gamma_gamma::Params {
-            p: s.p,
-            q: s.q,
-            v: s.v,
-        };
-        let v = gamma_gamma::expected_average_value(&params, x, m);
+        let s = self.spend.as_ref()?;
+        let v = gamma_gamma::expected_average_value(&s.params(), x, m);
         (v.is_finite() && s.p * x + s.q > 1.0).then_some(v)
     }
 

@@ -1,6 +1,7 @@
-//! The generator's own random numbers: SplitMix64 for seeding, xoshiro256** for the streams,
-//! and the handful of distributions the simulation needs. Hand-rolled on purpose: a dataset
-//! must be byte-identical for a seed forever, which a crate's sampling code does not promise
+//! Seeded random numbers: SplitMix64 for seeding, xoshiro256** for the streams, and the
+//! handful of distributions the generator's simulation and the CLV bootstrap need.
+//! Hand-rolled on purpose: a generated dataset must be byte-identical for a seed forever, and
+//! a CLV interval the same for the same model, which a crate's sampling code does not promise
 //! across versions.
 
 /// One SplitMix64 step: the standard way to spread a seed over xoshiro's 256-bit state.
