@@ -39,7 +39,12 @@ impl PipelineBy {
             PipelineBy::Segment => ("segment", "segment"),
             PipelineBy::Month => ("created_month", "month"),
         };
-        Breakdown { expr, column }
+        let customer = matches!(self, PipelineBy::Region | PipelineBy::Segment);
+        Breakdown {
+            expr,
+            column,
+            customer,
+        }
     }
 
     /// The breakdown of cold contacts, which have no deal source or product category.

@@ -96,11 +96,11 @@ pub(super) fn deals_sql(env: &ViewEnv) -> String {
     )
 }
 
-/// The view a funnel or summary over `by` reads: the deal facts unless the breakdown is the
-/// customer's region or segment.
+/// The view a funnel or summary over `by` reads: the deal facts unless the breakdown reads
+/// the customer's region or segment.
 fn deals_for(by: Option<Breakdown>) -> &'static str {
     match by {
-        Some(b) if matches!(b.expr, "region" | "segment") => "pipeline_deals",
+        Some(b) if b.customer => "pipeline_deals",
         _ => "pipeline_deal_facts",
     }
 }
@@ -166,6 +166,9 @@ pub(super) fn deal_stages_sql(env: &ViewEnv) -> String {
 pub struct Breakdown<'a> {
     pub expr: &'a str,
     pub column: &'a str,
+    /// The expression reads the customer's `region` or `segment`, which only
+    /// `pipeline_deals` has (the funnel otherwise reads `pipeline_deal_facts`).
+    pub customer: bool,
 }
 
 /// The funnel over `pipeline_deals` rows matching `filter` (a SQL condition, or empty),
