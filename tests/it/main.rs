@@ -35,5 +35,6 @@ mod docs;
 mod fixtures;
 mod import_props;
 mod scope;
+mod scope_leaks;
 mod slt;
 mod views_ranking;

@@ -47,7 +47,7 @@ fn naive(values: &[&str]) -> ArrayRef {
 /// C1, C2 of M1, C3 of M2, C4, C5 of M3; rows of every kind hanging off them, an anonymous
 /// survey, an activity without a customer, a department-level plan, an extra table with
 /// customer_id and one without.
-fn small(dir: &Path) {
+pub(crate) fn small(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     let t = |name: &str| dir.join(format!("{name}.parquet"));
     write(
@@ -233,14 +233,14 @@ const ROW_IDS: &[(&str, &str)] = &[
     ("notes", "note_id"),
 ];
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap()
 }
 
-async fn open(dataset: &Path, scope: Option<&str>) -> crmlens::Result<Engine> {
+pub(crate) async fn open(dataset: &Path, scope: Option<&str>) -> crmlens::Result<Engine> {
     let mut config = Config::for_dataset(dataset);
     config.scope = scope.map(|s| s.parse::<Scope>()).transpose()?;
     Engine::open(&config).await

@@ -20,14 +20,20 @@
 //!
 //! How: the tables are registered in a private loader session that no user query can reach
 //! (so there is no `raw.orders` to bypass the scope with). The in-scope customer ids are read
-//! once, at open, into an in-memory table; each public table is then registered in the user's
-//! session as a plan over the loader's provider: a left semi join with those ids (or with the
-//! scoped `orders` / `deals` for order lines and stage history), or a filter on manager_id.
-//! A semi join rather than `customer_id IN (…literals…)`: a manager of a 1M-customer dataset
-//! owns tens of thousands of customers, and a list that long would be copied through every
-//! optimizer pass of every query, while a hash join builds its table once per query and
-//! pushes the keys into the Parquet scan as a dynamic filter. Rows are therefore limited
-//! inside the plans themselves, whatever SQL is written on top of them.
+//! once, at open, into an in-memory table; each table's in-scope rows are a plan over the
+//! loader's provider: a left semi join with those ids (or with the scoped `orders` / `deals`
+//! for order lines and stage history), or a filter on manager_id. A semi join rather than
+//! `customer_id IN (…literals…)`: a manager of a 1M-customer dataset owns tens of thousands
+//! of customers, and a list that long would be copied through every optimizer pass of every
+//! query, while a hash join builds its table once per query and pushes the keys into the
+//! Parquet scan as a dynamic filter.
+//!
+//! That plan is registered in the user's session behind a [`barrier`]: a table provider that
+//! takes no filter and whose scan is a leaf of the user's plan, so the scope is applied below
+//! every user expression (no condition, cast or division of a query, no error message and no
+//! EXPLAIN sees a row outside the scope). On a Ballista cluster (`[engine] url`) the plan is
+//! registered as a view instead, since the barrier cannot be sent to executors yet; there the
+//! optimizer may evaluate a query's conditions below the scope.
 //!
 //! User SQL under a scope ([`check_statement`]) may only read: DDL other than CREATE VIEW /
 //! DROP VIEW (a view over scoped tables sees only scoped rows, so it is safe), DML, COPY and
@@ -60,6 +66,8 @@ use crate::{Error, Result};
 
 use super::session_context;
 use super::tables;
+
+mod barrier;
 
 /// What registering a scoped dataset found.
 pub(crate) struct Registered {
@@ -183,7 +191,16 @@ pub(crate) async fn register(
         };
         match limited {
             Ok(df) => {
-                ctx.register_table(name.as_str(), df.clone().into_view())?;
+                if config.engine.url.is_some() {
+                    ctx.register_table(name.as_str(), df.clone().into_view())?;
+                } else {
+                    let table = barrier::ScopedTable::new(
+                        name,
+                        &scope.to_string(),
+                        df.logical_plan().clone(),
+                    );
+                    ctx.register_table(name.as_str(), Arc::new(table))?;
+                }
                 scoped.insert(name.clone(), df);
             }
             Err(why) => {
