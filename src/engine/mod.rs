@@ -6,6 +6,7 @@ pub mod model;
 pub mod remote;
 pub mod scope;
 pub mod session;
+pub mod statement;
 pub mod tables;
 
 use std::collections::HashMap;

@@ -48,6 +48,26 @@ pub fn load(path: &Path) -> Result<Template> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     t.path = path.to_path_buf();
+    // Key figures and sections only read: the same check as a segment's SQL.
+    let queries = t
+        .keys
+        .iter()
+        .map(|k| (format!("key {:?}", k.label), Some(&k.sql)))
+        .chain(
+            t.sections
+                .iter()
+                .map(|s| (format!("section {:?}", s.heading), s.sql.as_ref())),
+        );
+    for (what, sql) in queries {
+        if let Some(sql) = sql
+            && let Err(e) = crate::engine::statement::one_query(sql)
+        {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: format!("{what}: sql: {e}"),
+            });
+        }
+    }
     for (i, s) in t.sections.iter().enumerate() {
         if s.analysis.is_none() && s.sql.is_none() {
             return Err(Error::Config {

@@ -15,7 +15,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName, SetExpr, Statement, Value,
     visit_expressions_mut, visit_relations,
@@ -152,20 +152,11 @@ fn parse_condition(text: &str) -> std::result::Result<Expr, String> {
     Ok(expr)
 }
 
-/// One query (SELECT / WITH / VALUES …), nothing that writes or defines.
+/// One query (SELECT / WITH / VALUES …), nothing that writes or defines
+/// ([`crate::engine::statement::one_query`]).
 fn parse_query(text: &str) -> std::result::Result<Statement, String> {
-    let mut statements = DFParser::parse_sql_with_dialect(text, &GenericDialect {})
-        .map_err(|e| format!("sql: {e}"))?;
-    if statements.len() != 1 {
-        return Err(format!(
-            "sql: expected one query, found {} statements",
-            statements.len()
-        ));
-    }
-    match statements.pop_front() {
-        Some(DFStatement::Statement(s)) if matches!(*s, Statement::Query(_)) => Ok(*s),
-        _ => Err("sql: expected a query (SELECT … returning customer_id)".into()),
-    }
+    crate::engine::statement::one_query(text)
+        .map_err(|e| format!("sql: {e} (a segment is a query returning customer_id)"))
 }
 
 fn members_query(name: &str) -> datafusion::sql::sqlparser::ast::Query {
