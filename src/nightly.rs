@@ -311,7 +311,10 @@ async fn refresh_segments(
         catalog,
         RunOptions {
             names,
-            store: crate::segments::snapshot::Store::new(options.out.join("segments")),
+            store: crate::segments::snapshot::Store::for_scope(
+                options.out.join("segments"),
+                engine.config().scope.as_ref(),
+            ),
             wait: std::time::Duration::from_secs(60),
             scope: engine.config().scope.as_ref().map(|s| s.to_string()),
             clv_model,

@@ -18,6 +18,7 @@ use crate::output::{Format, OutputOptions, write_batches, write_json_object, wri
 use crate::segments::definition::{Body, DEFAULT_DIR, Problem};
 use crate::segments::export::{self, ExportSpec, Group, MaskMode};
 use crate::segments::run::{self as seg_run, Catalog, RunOptions, keep};
+use crate::segments::scoped::Reader;
 use crate::segments::snapshot::{MEMBERS, Store};
 use crate::{Error, Result};
 
@@ -160,8 +161,8 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<u8> {
         Command::Show(args) => show(global, args),
         Command::Validate(args) => validate(global, args).await,
         Command::Run(args) => run_segments(global, args).await,
-        Command::Diff(args) => diff(global, args),
-        Command::Export(args) => export_members(global, args),
+        Command::Diff(args) => diff(global, args).await,
+        Command::Export(args) => export_members(global, args).await,
     }
 }
 
@@ -246,7 +247,7 @@ async fn run_segments(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
             &catalog,
             RunOptions {
                 names,
-                store: Store::new(&args.folders.out),
+                store: Store::for_scope(&args.folders.out, config.scope.as_ref()),
                 wait: Duration::from_secs(args.wait),
                 scope: config.scope.as_ref().map(|s| s.to_string()),
                 clv_model,
@@ -286,9 +287,24 @@ async fn run_segments(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
     Ok(if summary.failures.is_empty() { 0 } else { 1 })
 }
 
+/// The snapshots whose sizes `list` and `show` print: under a scope only those made under it
+/// (a company-wide size would tell a manager about other managers' customers).
+fn sizes_store(global: &GlobalArgs, out: &Path) -> Result<Store> {
+    let scope = global.config()?.scope;
+    let store = Store::for_scope(out, scope.as_ref());
+    if let Some(scope) = scope {
+        log::warn!(
+            "--scope {scope}: sizes of the snapshots made under this scope, in {} (company-wide \
+             snapshots are not shown under a scope)",
+            store.dir.display()
+        );
+    }
+    Ok(store)
+}
+
 fn list(global: &GlobalArgs, args: ListArgs) -> Result<u8> {
     let catalog = Catalog::load(&args.folders.segments)?;
-    let store = Store::new(&args.folders.out);
+    let store = sizes_store(global, &args.folders.out)?;
     let mut rows: Vec<ListRow> = Vec::new();
     for p in catalog.planned.values() {
         let d = &p.def;
@@ -413,7 +429,7 @@ fn list_batch(rows: &[ListRow]) -> Result<RecordBatch> {
 fn show(global: &GlobalArgs, args: ShowArgs) -> Result<u8> {
     let catalog = Catalog::load(&args.folders.segments)?;
     let p = catalog.get(&args.name.to_lowercase())?;
-    let store = Store::new(&args.folders.out);
+    let store = sizes_store(global, &args.folders.out)?;
     #[derive(Serialize)]
     struct Snapshot {
         as_of: NaiveDate,
@@ -539,9 +555,10 @@ fn show(global: &GlobalArgs, args: ShowArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn diff(global: &GlobalArgs, args: DiffArgs) -> Result<u8> {
-    let store = Store::new(&args.out);
+async fn diff(global: &GlobalArgs, args: DiffArgs) -> Result<u8> {
     let name = args.name.to_lowercase();
+    let reader = Reader::open(&args.out, &name, &global.config()?).await?;
+    let store = &reader.store;
     let all = store.snapshots(&name)?;
     let to = store.pick(&name, args.to)?;
     let from = match args.from {
@@ -556,8 +573,8 @@ fn diff(global: &GlobalArgs, args: DiffArgs) -> Result<u8> {
             ))
         })?,
     };
-    let (old_schema, old) = store.read(&name, from, MEMBERS)?;
-    let (new_schema, new) = store.read(&name, to, MEMBERS)?;
+    let (old_schema, old) = reader.read(&name, from, MEMBERS)?;
+    let (new_schema, new) = reader.read(&name, to, MEMBERS)?;
     let old_ids: std::collections::HashSet<String> = old.iter().flat_map(seg_run::ids_of).collect();
     let new_ids: std::collections::HashSet<String> = new.iter().flat_map(seg_run::ids_of).collect();
     let common: Vec<String> = new_schema
@@ -596,11 +613,11 @@ fn diff(global: &GlobalArgs, args: DiffArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn export_members(global: &GlobalArgs, args: ExportArgs) -> Result<u8> {
-    let store = Store::new(&args.out);
+async fn export_members(global: &GlobalArgs, args: ExportArgs) -> Result<u8> {
     let name = args.name.to_lowercase();
-    let as_of = store.pick(&name, args.snapshot)?;
-    let (schema, batches) = store.read(&name, as_of, MEMBERS)?;
+    let reader = Reader::open(&args.out, &name, &global.config()?).await?;
+    let as_of = reader.store.pick(&name, args.snapshot)?;
+    let (schema, batches) = reader.read(&name, as_of, MEMBERS)?;
     let spec = ExportSpec {
         group: args.group,
         columns: args.columns,

@@ -8,10 +8,13 @@
 //! - [`run`]: evaluating many segments in one session with the shared work done once, the
 //!   holdout group, writing snapshots;
 //! - [`snapshot`]: the snapshot folder layout, the lock, atomic replacement;
+//! - [`scoped`]: snapshots under a row-level scope (the scope's own store, member lists
+//!   limited to the scope's customers);
 //! - [`export`]: member lists for campaign tools, with personal data masked on request.
 
 pub mod definition;
 pub mod export;
 pub mod plan;
 pub mod run;
+pub mod scoped;
 pub mod snapshot;

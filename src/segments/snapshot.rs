@@ -17,6 +17,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
+use crate::config::Scope;
 use crate::output::{Format, OutputOptions, write_batches, write_file_atomic};
 use crate::{Error, Result};
 
@@ -76,6 +77,29 @@ pub struct Lock {
 impl Store {
     pub fn new(dir: impl Into<PathBuf>) -> Store {
         Store { dir: dir.into() }
+    }
+
+    /// The store of runs under `scope`: `dir` itself without one, else its folder
+    /// `scope-<scope>` (bytes other than letters, digits and `=,._-` written `%XX`, so two
+    /// scopes never share a folder; no segment name has a `=`, so no segment's either).
+    pub fn for_scope(dir: impl Into<PathBuf>, scope: Option<&Scope>) -> Store {
+        let dir = dir.into();
+        match scope {
+            None => Store { dir },
+            Some(scope) => {
+                let mut name = String::from("scope-");
+                for b in scope.to_string().bytes() {
+                    if b.is_ascii_alphanumeric() || b"=,._-".contains(&b) {
+                        name.push(b as char);
+                    } else {
+                        name.push_str(&format!("%{b:02X}"));
+                    }
+                }
+                Store {
+                    dir: dir.join(name),
+                }
+            }
+        }
     }
 
     pub fn segment_dir(&self, name: &str) -> PathBuf {
@@ -263,6 +287,20 @@ impl Store {
         entered: &[RecordBatch],
         exited: (SchemaRef, &[RecordBatch]),
     ) -> Result<PathBuf> {
+        // A scoped run never replaces a company-wide snapshot, nor the other way round.
+        if let Ok(old) = self.manifest(&manifest.segment, manifest.as_of)
+            && old.scope != manifest.scope
+        {
+            return Err(Error::Query(format!(
+                "{} holds the snapshot of {} made {}; this run is {}, so it does not \
+                 replace it: write each scope's snapshots to its own folder",
+                self.snapshot_dir(&manifest.segment, manifest.as_of)
+                    .display(),
+                manifest.as_of,
+                scope_text(old.scope.as_deref()),
+                scope_text(manifest.scope.as_deref())
+            )));
+        }
         let seg_dir = self.segment_dir(&manifest.segment);
         std::fs::create_dir_all(&seg_dir).map_err(|e| Error::io(&seg_dir, e))?;
         let as_of = manifest.as_of.to_string();
@@ -299,6 +337,14 @@ impl Store {
             let _ = dir.sync_all();
         }
         Ok(target)
+    }
+}
+
+/// "under scope X" or "company-wide", for messages.
+fn scope_text(scope: Option<&str>) -> String {
+    match scope {
+        Some(s) => format!("under scope {s}"),
+        None => "company-wide (no scope)".to_string(),
     }
 }
 
@@ -365,5 +411,83 @@ mod tests {
         );
         drop(held);
         store.lock(Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn each_scope_has_its_own_folder() {
+        let scope = |s: &str| s.parse::<Scope>().unwrap();
+        let dir = Path::new("out");
+        assert_eq!(Store::for_scope(dir, None).dir, dir);
+        assert_eq!(
+            Store::for_scope(dir, Some(&scope("manager=M001,M002"))).dir,
+            dir.join("scope-manager=M001,M002")
+        );
+        assert_eq!(
+            Store::for_scope(dir, Some(&scope("department=Inside Sales/2"))).dir,
+            dir.join("scope-department=Inside%20Sales%2F2")
+        );
+    }
+
+    #[test]
+    fn a_snapshot_of_another_scope_is_not_replaced() {
+        use datafusion::arrow::array::StringArray;
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let schema = std::sync::Arc::new(Schema::new(vec![Field::new(
+            "customer_id",
+            DataType::Utf8,
+            false,
+        )]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![std::sync::Arc::new(StringArray::from(vec!["C1"]))],
+        )
+        .unwrap();
+        let manifest = |scope: Option<&str>| Manifest {
+            segment: "vip".into(),
+            as_of: NaiveDate::from_ymd_opt(2025, 1, 31).unwrap(),
+            count: 1,
+            control: 0,
+            holdout: 0.0,
+            previous_as_of: None,
+            entered: 1,
+            exited: 0,
+            definition_hash: String::new(),
+            dataset_fingerprint: String::new(),
+            dataset: PathBuf::from("d"),
+            scope: scope.map(str::to_string),
+            clv_model: None,
+            columns: vec!["customer_id".into()],
+            null_ids: 0,
+            unknown_ids: 0,
+            duplicate_ids: 0,
+            duration_ms: 0,
+            crmlens_version: String::new(),
+            created_at: String::new(),
+        };
+        let write = |m: &Manifest| {
+            store.write(
+                m,
+                schema.clone(),
+                std::slice::from_ref(&batch),
+                std::slice::from_ref(&batch),
+                (schema.clone(), &[]),
+            )
+        };
+        write(&manifest(None)).unwrap();
+        write(&manifest(None)).unwrap();
+        let err = write(&manifest(Some("manager=M001")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("made company-wide (no scope)")
+                && err.contains("this run is under scope manager=M001"),
+            "{err}"
+        );
+        let kept = store
+            .manifest("vip", NaiveDate::from_ymd_opt(2025, 1, 31).unwrap())
+            .unwrap();
+        assert_eq!(kept.scope, None);
     }
 }

@@ -678,7 +678,7 @@ fn scoped_segments_hold_only_the_scope_customers() {
         let name = seg["name"].as_str().unwrap();
         let members = ids(&tmp
             .path()
-            .join("scoped")
+            .join("scoped/scope-manager=M001")
             .join(name)
             .join("2025-12-31/members.parquet"));
         assert!(
@@ -689,14 +689,17 @@ fn scoped_segments_hold_only_the_scope_customers() {
         total += members.len();
     }
     assert!(total > 0);
-    let manifest =
-        std::fs::read_to_string(tmp.path().join("scoped/champions/2025-12-31/manifest.json"))
-            .unwrap();
+    let manifest = std::fs::read_to_string(
+        tmp.path()
+            .join("scoped/scope-manager=M001/champions/2025-12-31/manifest.json"),
+    )
+    .unwrap();
     assert!(
         manifest.contains("\"scope\": \"manager=M001\""),
         "{manifest}"
     );
-    // An unscoped snapshot then a scoped run on the same folder: refused, not diffed.
+    // An unscoped snapshot then a scoped run on the same folder: the scoped run writes into the
+    // scope's own folder, so it neither diffs against nor replaces the company-wide snapshot.
     let r = segment_run(None, "mixed");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(crmlens(tmp.path())
@@ -719,6 +722,20 @@ fn scoped_segments_hold_only_the_scope_customers() {
             "--segments",
         ])
         .arg(repo.join("queries/segments")));
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("made with scope (none)"), "{}", r.stdout);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let summary = as_json(&r);
+    assert_eq!(
+        summary["segments"][0]["previous_as_of"],
+        serde_json::Value::Null
+    );
+    assert!(
+        tmp.path()
+            .join("mixed/scope-manager=M001/champions/2026-01-31/manifest.json")
+            .is_file()
+    );
+    let company =
+        std::fs::read_to_string(tmp.path().join("mixed/champions/2025-12-31/manifest.json"))
+            .unwrap();
+    assert!(company.contains("\"scope\": null"), "{company}");
+    assert!(!tmp.path().join("mixed/champions/2026-01-31").exists());
 }

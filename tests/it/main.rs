@@ -36,5 +36,6 @@ mod fixtures;
 mod import_props;
 mod scope;
 mod scope_leaks;
+mod scope_repro;
 mod slt;
 mod views_ranking;
