@@ -331,11 +331,10 @@ fn explain_verbose_shows_nothing_of_the_whole_table() {
     }
 }
 
-/// Defect 4: list and show under a scope printed company-wide sizes, a scoped run replaced the
-/// company-wide snapshot of the same as_of, and report templates could run COPY and CREATE
-/// EXTERNAL TABLE.
+/// Defect 4: list and show under a scope printed company-wide sizes, and a scoped run replaced
+/// the company-wide snapshot of the same as_of.
 #[test]
-fn scoped_snapshots_sizes_and_report_statements() {
+fn scoped_snapshots_have_their_own_folder_and_sizes() {
     let tmp = tempdir();
     let seg = segments_dir();
     let date = company_champions(tmp.path(), &seg);
@@ -401,8 +400,13 @@ fn scoped_snapshots_sizes_and_report_statements() {
     assert_eq!(list(Some(SCOPE))["members"].as_i64(), Some(scoped_count));
     assert_eq!(show()[0]["members"].as_i64(), Some(scoped_count));
     assert_eq!(list(None)["members"].as_i64(), Some(company_count));
+}
 
-    // Report templates only read, with or without a scope.
+/// Defect 4, last part: report templates could run COPY … TO and CREATE EXTERNAL TABLE (segment
+/// files refuse them); now they only read, with or without a scope.
+#[test]
+fn report_templates_only_read() {
+    let tmp = tempdir();
     std::fs::create_dir(tmp.path().join("reports")).unwrap();
     let target = tmp.path().join("leak.csv");
     for (name, sql) in [
