@@ -9,8 +9,10 @@
 //! answered yes/no questions about other rows; `EXPLAIN VERBOSE` printed the Parquet
 //! statistics of the whole table). Instead:
 //!
-//! - the provider refuses every filter ([`TableProviderFilterPushDown::Unsupported`]), so the
-//!   logical optimizer keeps the user's conditions above the scan;
+//! - the provider refuses every filter that could fail or compute anything
+//!   ([`TableProviderFilterPushDown::Unsupported`]), so the logical optimizer keeps the user's
+//!   casts, functions and arithmetic above the scan; only plain comparisons of columns with
+//!   literals ([`cannot_fail`]) are also applied inside, for the Parquet scan to skip data by;
 //! - its scan plans the scope's rows (the loader's plan, with the requested columns and limit
 //!   only) as a physical plan of its own and returns it inside a [`ScopedScanExec`], which the
 //!   user's plan sees as a leaf: it has no children, so no physical optimizer rule (filter
@@ -25,13 +27,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, internal_err};
 use datafusion::config::ConfigOptions;
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
+use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{
-    Expr, LogicalPlan, LogicalPlanBuilder, TableProviderFilterPushDown, TableType,
+    Expr, LogicalPlan, LogicalPlanBuilder, Operator, TableProviderFilterPushDown, TableType,
 };
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::reset_plan_states;
@@ -79,15 +82,23 @@ impl TableProvider for ScopedTable {
         TableType::View
     }
 
-    /// None: a user's condition must never be evaluated below the scope.
+    /// Only conditions that [`cannot_fail`] are also evaluated below the scope (so that the
+    /// Parquet scan can skip row groups by them); every other condition is evaluated only on
+    /// the scope's rows. Inexact: each one is evaluated again above the scan, on scoped rows.
     fn supports_filters_pushdown(
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(vec![
-            TableProviderFilterPushDown::Unsupported;
-            filters.len()
-        ])
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if cannot_fail(f) {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
     }
 
     async fn scan(
@@ -97,13 +108,28 @@ impl TableProvider for ScopedTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if !filters.is_empty() {
-            return internal_err!(
-                "scoped table `{}` was given filters although it accepts none",
-                self.name
-            );
-        }
         let mut plan = LogicalPlanBuilder::from(self.plan.clone());
+        if let Some(condition) = conjunction(filters.iter().cloned()) {
+            if !cannot_fail(&condition) {
+                return internal_err!(
+                    "scoped table `{}` was given a condition it does not accept: {condition}",
+                    self.name
+                );
+            }
+            // The user's columns are named after the user's table reference; the scope's plan
+            // has its own qualifiers, and the names of its columns are unique.
+            let condition = condition
+                .transform(|e| {
+                    Ok(match e {
+                        Expr::Column(c) => {
+                            Transformed::yes(Expr::Column(Column::new_unqualified(c.name)))
+                        }
+                        e => Transformed::no(e),
+                    })
+                })
+                .data()?;
+            plan = plan.filter(condition)?;
+        }
         if let Some(projection) = projection {
             let columns: Vec<Expr> = projection
                 .iter()
@@ -120,6 +146,38 @@ impl TableProvider for ScopedTable {
             &self.scope,
             inner,
         )))
+    }
+}
+
+/// Whether evaluating `expr` on any row, in scope or not, can neither fail nor tell anything
+/// but whether the row matches: columns and literals compared, joined by AND, OR and NOT, IS
+/// [NOT] NULL, IN lists and BETWEEN. No cast, function or arithmetic: those can fail on a
+/// value (quoting it) or divide by zero. The result of such a condition below the scope is
+/// invisible (the scope's join drops the rows it keeps that are not the scope's, and EXPLAIN
+/// does not show the inner plan), so it only lets the scan skip data.
+fn cannot_fail(expr: &Expr) -> bool {
+    match expr {
+        Expr::Column(_) | Expr::Literal(..) => true,
+        Expr::BinaryExpr(b) => {
+            matches!(
+                b.op,
+                Operator::Eq
+                    | Operator::NotEq
+                    | Operator::Lt
+                    | Operator::LtEq
+                    | Operator::Gt
+                    | Operator::GtEq
+                    | Operator::And
+                    | Operator::Or
+                    | Operator::IsDistinctFrom
+                    | Operator::IsNotDistinctFrom
+            ) && cannot_fail(&b.left)
+                && cannot_fail(&b.right)
+        }
+        Expr::Not(e) | Expr::IsNull(e) | Expr::IsNotNull(e) => cannot_fail(e),
+        Expr::InList(l) => cannot_fail(&l.expr) && l.list.iter().all(cannot_fail),
+        Expr::Between(b) => cannot_fail(&b.expr) && cannot_fail(&b.low) && cannot_fail(&b.high),
+        _ => false,
     }
 }
 
@@ -285,6 +343,29 @@ mod tests {
         }
     }
 
+    #[test]
+    fn only_comparisons_of_columns_and_literals_go_below_the_scope() {
+        use datafusion::logical_expr::{cast, col as c};
+        use datafusion::prelude::lit as l;
+        for safe in [
+            c("id").eq(l("x")),
+            c("id")
+                .in_list(vec![l("a"), l("b")], true)
+                .or(c("name").is_null()),
+            c("n").between(l(1), l(5)).and(c("m").not_eq(c("n"))),
+        ] {
+            assert!(cannot_fail(&safe), "{safe}");
+        }
+        for failing in [
+            cast(c("name"), DataType::Int32).gt(l(0)),
+            (l(1) / c("n")).gt(l(0)),
+            c("name").like(l("a%")),
+            datafusion::functions::expr_fn::length(c("name")).gt(l(1)),
+        ] {
+            assert!(!cannot_fail(&failing), "{failing}");
+        }
+    }
+
     #[tokio::test]
     async fn conditions_are_evaluated_above_the_scope() {
         let ctx = scoped().await;
@@ -294,6 +375,14 @@ mod tests {
         )
         .await;
         assert!(aimed.contains("| 1 |"), "{aimed}");
+        // A comparison, also applied below the scope, still sees only the scope's rows.
+        let compared = shown(&ctx, "select count(*) as n from t where id = 'theirs'").await;
+        assert!(compared.contains("| 0 |"), "{compared}");
+        let compared = shown(&ctx, "select name from t where id in ('mine', 'theirs')").await;
+        assert!(
+            compared.contains("a-in") && !compared.contains("SECRET"),
+            "{compared}"
+        );
         let failing = shown(&ctx, "select * from t where cast(name as int) > 0").await;
         assert!(
             failing.contains("a-in") && !failing.contains("SECRET"),
