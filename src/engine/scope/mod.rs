@@ -29,8 +29,9 @@
 //! Parquet scan as a dynamic filter.
 //!
 //! That plan is registered in the user's session behind a [`barrier`]: a table provider that
-//! takes no filter and whose scan is a leaf of the user's plan, so the scope is applied below
-//! every user expression (no condition, cast or division of a query, no error message and no
+//! takes no filter that could fail (only plain comparisons of columns with literals, to skip
+//! data by) and whose scan is a leaf of the user's plan, so the scope is applied below every
+//! user expression (no cast, function or division of a query, no error message and no
 //! EXPLAIN sees a row outside the scope). On a Ballista cluster (`[engine] url`) the plan is
 //! registered as a view instead, since the barrier cannot be sent to executors yet; there the
 //! optimizer may evaluate a query's conditions below the scope.
