@@ -1,14 +1,15 @@
 //! Reading raw exports into header + rows of text, whatever the container: CSV (delimiter
 //! sniffed among `,` `;` tab `|`, quoted newlines, BOM, UTF-8 / Windows-1251 / CP-1252 given
-//! or detected), XLSX/XLS/ODS workbooks (calamine; a named sheet that the workbook lacks is an
+//! or detected; split by [`super::records`], which reports a stray quote as one broken row), XLSX/XLS/ODS workbooks (calamine; a named sheet that the workbook lacks is an
 //! error naming the sheets it has) and JSON lines. Every row keeps its line (CSV, JSON lines)
 //! or sheet row number, so a quarantined row can be found in the source.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader};
 use encoding_rs::Encoding;
+
+use super::records::Records;
 
 use crate::{Error, Result};
 
@@ -57,9 +58,8 @@ pub struct Source {
 }
 
 enum Rows {
-    /// The reader, the header's width and (byte offset, line) of the last record start:
-    /// lines are counted here because the csv crate's count is off after CRLF line ends.
-    Csv(csv::Reader<Cursor<Vec<u8>>>, usize, (u64, u64)),
+    /// The records and the header's width.
+    Csv(Records, usize),
     Table(std::vec::IntoIter<RawRow>),
 }
 
@@ -67,53 +67,26 @@ impl Source {
     /// The next row and the byte offset reached (for progress).
     pub fn next_row(&mut self) -> Option<(RawRow, u64)> {
         match &mut self.rows {
-            Rows::Csv(reader, width, mark) => {
-                let mut record = csv::StringRecord::new();
-                loop {
-                    match reader.read_record(&mut record) {
-                        Ok(false) => return None,
-                        Ok(true) => {}
-                        Err(e) => {
-                            let line = e.position().map(|p| p.line()).unwrap_or(0);
-                            let row = RawRow {
-                                line,
-                                fields: vec![],
-                                problem: Some(format!("unreadable CSV record: {e}")),
-                            };
-                            return Some((row, reader.position().byte()));
-                        }
-                    }
-                    let fields: Vec<String> = record.iter().map(str::to_string).collect();
-                    if fields.len() == 1 && fields[0].trim().is_empty() {
-                        continue;
-                    }
-                    let start = record.position().map(|p| p.byte()).unwrap_or(mark.0);
-                    let text = reader.get_ref().get_ref();
-                    let from = (mark.0 as usize).min(text.len());
-                    let mut to = (start as usize).clamp(from, text.len());
-                    // The record's position may point at the end of the previous line.
-                    while to < text.len() && matches!(text[to], b'\r' | b'\n') {
-                        to += 1;
-                    }
-                    mark.1 += text[from..to].iter().filter(|b| **b == b'\n').count() as u64;
-                    mark.0 = to as u64;
-                    let line = mark.1;
-                    let problem = (fields.len() != *width).then(|| {
+            Rows::Csv(records, width) => loop {
+                let r = records.next()?;
+                if r.problem.is_none() && r.fields.len() == 1 && r.fields[0].trim().is_empty() {
+                    continue;
+                }
+                let problem = r.problem.or_else(|| {
+                    (r.fields.len() != *width).then(|| {
                         format!(
                             "broken row: {} field(s), the header has {width}",
-                            fields.len()
+                            r.fields.len()
                         )
-                    });
-                    return Some((
-                        RawRow {
-                            line,
-                            fields,
-                            problem,
-                        },
-                        reader.position().byte(),
-                    ));
-                }
-            }
+                    })
+                });
+                let row = RawRow {
+                    line: r.line,
+                    fields: r.fields,
+                    problem,
+                };
+                return Some((row, records.offset()));
+            },
             Rows::Table(rows) => rows.next().map(|r| (r, 0)),
         }
     }
@@ -194,16 +167,10 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     let sample = &text.as_bytes()[..text.len().min(64 * 1024)];
     let mut best = (b',', false, 1usize);
     for &d in DELIMITERS {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(d)
-            .flexible(true)
-            .has_headers(false)
-            .from_reader(sample);
-        let counts: Vec<usize> = reader
-            .records()
+        let counts: Vec<usize> = Records::new(sample.to_vec(), d)
             .take(20)
-            .filter_map(|r| r.ok())
-            .map(|r| r.len())
+            .filter(|r| r.problem.is_none())
+            .map(|r| r.fields.len())
             .collect();
         let Some(&width) = counts.first() else {
             continue;
@@ -223,16 +190,15 @@ fn open_csv(path: &Path, options: &ReadOptions) -> Result<Source> {
     let size = bytes.len() as u64;
     let (text, encoding) = decode(bytes, options.encoding);
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(Cursor::new(text.into_bytes()));
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
-        Err(e) => {
-            return Err(Error::dataset(path, format!("unreadable CSV header: {e}")));
-        }
+    let mut records = Records::new(text.into_bytes(), delimiter);
+    let headers: Vec<String> = match records.next() {
+        None => vec![],
+        Some(r) => match r.problem {
+            None => r.fields.iter().map(|s| s.trim().to_string()).collect(),
+            Some(p) => {
+                return Err(Error::dataset(path, format!("unreadable CSV header: {p}")));
+            }
+        },
     };
     let headers = if headers.iter().all(String::is_empty) {
         vec![]
@@ -247,7 +213,7 @@ fn open_csv(path: &Path, options: &ReadOptions) -> Result<Source> {
         path: path.to_path_buf(),
         detected: format!("{encoding}, {shown}"),
         bytes: size,
-        rows: Rows::Csv(reader, headers.len(), (0, 1)),
+        rows: Rows::Csv(records, headers.len()),
         headers,
     })
 }

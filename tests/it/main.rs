@@ -34,6 +34,7 @@ mod distributed_cli;
 mod docs;
 mod fixtures;
 mod import_props;
+mod lost_data;
 mod scope;
 mod slt;
 mod views_ranking;
