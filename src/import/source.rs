@@ -301,30 +301,59 @@ fn open_workbook(path: &Path, sheet: Option<&str>) -> Result<Source> {
             .cloned()
             .ok_or_else(|| bad("the workbook has no sheets".into()))?,
     };
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| bad(format!("sheet {name:?}: {e}")))?;
-    let first_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
-    let mut rows_iter = range.rows().enumerate();
-    let headers: Vec<String> = match rows_iter.next() {
-        Some((_, row)) => row
-            .iter()
-            .map(|c| cell_text(c).trim().to_string())
-            .collect(),
-        None => vec![],
+    // calamine 0.38 panics on some malformed files (a row number past u32 in a debug
+    // build, found by fuzzing): the file is bad, the import is not.
+    let cells = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sheet_cells(&mut workbook, &name)
+    }))
+    .map_err(|_| {
+        bad(format!(
+            "sheet {name:?}: the workbook reader failed on this file"
+        ))
+    })?
+    .map_err(|e| bad(format!("sheet {name:?}: {e}")))?;
+    let first_col = cells.iter().map(|c| c.1).min().unwrap_or(0);
+    let mut lines = cells.chunk_by(|a, b| a.0 == b.0);
+    // The header's last cell bounds every row: a value beyond it has no column name.
+    let (headers, width) = match lines.next() {
+        Some(header) => {
+            let width = header
+                .iter()
+                .map(|c| c.1 - first_col + 1)
+                .max()
+                .unwrap_or(0) as usize;
+            let mut names = vec![String::new(); width];
+            for (_, c, value) in header {
+                names[(c - first_col) as usize] = cell_text(value).trim().to_string();
+            }
+            (names, width)
+        }
+        None => (vec![], 0),
     };
+    let rows_left = cells.last().map_or(0, |c| c.0) as usize;
+    if width.saturating_mul(rows_left) > MAX_SHEET_CELLS {
+        return Err(bad(format!(
+            "sheet {name:?}: {width} columns up to row {rows_left} are more cells than an \
+             import reads from a workbook ({MAX_SHEET_CELLS}); export the sheet as CSV"
+        )));
+    }
     let mut rows = Vec::new();
-    for (i, row) in rows_iter {
-        let fields: Vec<String> = row.iter().map(cell_text).collect();
+    for line in lines {
+        let mut fields = vec![String::new(); width];
+        let mut problem = None;
+        for (_, c, value) in line {
+            if let Some(field) = fields.get_mut((c - first_col) as usize) {
+                *field = cell_text(value);
+                if let Data::Error(e) = value {
+                    problem.get_or_insert_with(|| format!("cell error {e}"));
+                }
+            }
+        }
         if fields.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let problem = row.iter().find_map(|c| match c {
-            Data::Error(e) => Some(format!("cell error {e}")),
-            _ => None,
-        });
         rows.push(RawRow {
-            line: first_row + i as u64 + 1,
+            line: line[0].0 as u64 + 1,
             fields,
             problem,
         });
@@ -336,6 +365,40 @@ fn open_workbook(path: &Path, sheet: Option<&str>) -> Result<Source> {
         headers,
         rows: Rows::Table(rows.into_iter()),
     })
+}
+
+/// Cells (columns × rows up to the last row) an import reads from one sheet at most.
+const MAX_SHEET_CELLS: usize = 50_000_000;
+
+/// The non-empty cells of a sheet, (row, column, value), in row order. An `.xlsx` sheet is read
+/// cell by cell: calamine's `worksheet_range` allocates every cell of the rectangle the used
+/// cells span, and one value in the last cell (XFD1048576) made that 549 GB, an abort
+/// (found by fuzzing, tests/it/import_fuzz.rs).
+fn sheet_cells(
+    workbook: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+    name: &str,
+) -> std::result::Result<Vec<(u32, u32, Data)>, String> {
+    let mut cells = Vec::new();
+    if let calamine::Sheets::Xlsx(xlsx) = workbook {
+        let mut reader = xlsx
+            .worksheet_cells_reader(name)
+            .map_err(|e| e.to_string())?;
+        while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+            let (row, col) = cell.get_position();
+            let value = Data::from(cell.get_value().clone());
+            if value != Data::Empty {
+                cells.push((row, col, value));
+            }
+        }
+    } else {
+        let range = workbook.worksheet_range(name).map_err(|e| e.to_string())?;
+        let (top, left) = range.start().unwrap_or((0, 0));
+        for (r, c, value) in range.used_cells() {
+            cells.push((top + r as u32, left + c as u32, value.clone()));
+        }
+    }
+    cells.sort_by_key(|c| (c.0, c.1));
+    Ok(cells)
 }
 
 /// A cell as the text a user sees: whole numbers without `.0`, dates as ISO 8601 (local).

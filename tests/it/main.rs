@@ -33,6 +33,7 @@ mod distributed;
 mod distributed_cli;
 mod docs;
 mod fixtures;
+mod import_fuzz;
 mod import_props;
 mod lost_data;
 mod scope;
