@@ -305,6 +305,20 @@ pub fn remove_stale_temps(dir: &Path, name: Option<&str>) {
     remove_stale(dir, |n| temp_file_pid(n, name));
 }
 
+/// A new folder `PREFIX-PID-RANDOM` under `base` (created) for this process's temporary
+/// files; the folders of that prefix whose process is gone (killed runs) are removed first.
+pub fn process_folder(base: &Path, prefix: &str) -> Result<tempfile::TempDir> {
+    std::fs::create_dir_all(base).map_err(|e| Error::io(base, e))?;
+    let start = format!("{prefix}-");
+    remove_stale(base, |name| {
+        name.strip_prefix(&start)?.split('-').next()?.parse().ok()
+    });
+    tempfile::Builder::new()
+        .prefix(&format!("{start}{}-", std::process::id()))
+        .tempdir_in(base)
+        .map_err(|e| Error::io(base, e))
+}
+
 /// Removes the entries of `dir` (files or folders) whose name carries, by `pid_of`, the pid
 /// of a process that is gone.
 pub fn remove_stale(dir: &Path, pid_of: impl Fn(&str) -> Option<u32>) {

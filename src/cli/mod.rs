@@ -226,6 +226,7 @@ pub fn main() -> ExitCode {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
         Err(e) => Err(Error::io("<thread>", e)),
     };
+    crate::engine::remove_spill_folders();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => report_error(&e),

@@ -24,10 +24,7 @@ use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::{Error, Result};
 
-pub use session::{session_context, session_state};
-
-/// The name of the engine's work folders, before the pid.
-const WORK_PREFIX: &str = "crmlens-work-";
+pub use session::{remove_spill_folders, session_context, session_state};
 
 /// An open dataset in a configured session.
 pub struct Engine {
@@ -176,19 +173,8 @@ impl Engine {
                     .spill_dir
                     .clone()
                     .unwrap_or_else(std::env::temp_dir);
-                std::fs::create_dir_all(&base).map_err(|e| Error::io(&base, e))?;
                 // `crmlens-work-PID-…`: a killed run's folder is removed by the next one.
-                crate::output::remove_stale(&base, |name| {
-                    name.strip_prefix(WORK_PREFIX)?
-                        .split('-')
-                        .next()?
-                        .parse()
-                        .ok()
-                });
-                let dir = tempfile::Builder::new()
-                    .prefix(&format!("{WORK_PREFIX}{}-", std::process::id()))
-                    .tempdir_in(&base)
-                    .map_err(|e| Error::io(&base, e))?;
+                let dir = crate::output::process_folder(&base, "crmlens-work")?;
                 self.work.get_or_init(|| dir)
             }
         };

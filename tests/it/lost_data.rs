@@ -732,3 +732,25 @@ fn temporary_files_of_killed_runs_are_cleaned() {
         "v\n1\n"
     );
 }
+
+/// 17: the spill folder of a killed run (`crmlens-spill-PID-…` under `[engine] spill_dir`) is
+/// removed by the next run, which leaves none of its own.
+#[test]
+fn spill_folders_of_killed_runs_are_removed() {
+    let tmp = tempdir();
+    let dir = tmp.path();
+    generate(dir, "g", "100");
+    std::fs::write(
+        dir.join("crmlens.toml"),
+        "[engine]\nspill_dir = \"spill\"\n",
+    )
+    .unwrap();
+    // No process has this pid (above Linux's pid_max).
+    let stale = dir.join("spill/crmlens-spill-999999999-AbCdEf");
+    std::fs::create_dir_all(stale.join(".tmpXYZ")).unwrap();
+    std::fs::write(stale.join(".tmpXYZ/spill.arrow"), "spilled rows").unwrap();
+    let r = sql_csv(dir, &dir.join("g"), "select count(*) as n from orders");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let left: Vec<PathBuf> = walk(&dir.join("spill"));
+    assert!(left.is_empty(), "{left:?}");
+}
