@@ -275,11 +275,9 @@ async fn run_query(engine: &Engine, file: &Path, options: &Options) -> Result<Qu
         .sql(&text)
         .await
         .map_err(|e| e.context(file.display().to_string()))?;
-    let extension = match options.format {
-        Format::Parquet => "parquet",
-        _ => "csv",
-    };
-    let output = options.out.join(format!("{name}.{extension}"));
+    let output = options
+        .out
+        .join(format!("{name}.{}", options.format.extension()));
     let write = OutputOptions {
         format: options.format,
         output: Some(output.clone()),

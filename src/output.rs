@@ -1,6 +1,7 @@
 //! Writing result tables as CLI.md says: a table for people (with the row count and a notice
-//! when rows were cut), CSV, JSON (one array of row objects; dates `YYYY-MM-DD`, timestamps
-//! RFC 3339, numbers as numbers) or Parquet. Files are written atomically: to a temporary file
+//! when rows were cut), CSV or TSV, JSON (one array of row objects; dates `YYYY-MM-DD`,
+//! timestamps RFC 3339, numbers as numbers) or Parquet; a file's format and its name agree
+//! ([`Format::for_output`]). Files are written atomically: to a temporary file
 //! in the target's folder, renamed into place only when everything was written.
 
 use std::fs::File;
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 use crate::{Error, Result};
 
+pub mod lock;
 pub mod progress;
 pub mod text;
 
@@ -36,28 +38,80 @@ pub enum Format {
     Parquet,
     /// JSON lines: one JSON object per row and line.
     Jsonl,
+    /// Tab-separated values with a header row (quoted as CSV where a value holds a tab, a
+    /// quote or a line break).
+    Tsv,
 }
 
 impl Format {
-    /// The format for a destination when the user gave none: from the output file's extension,
-    /// else `table` on a terminal and `csv` when piped.
-    pub fn resolve(explicit: Option<Format>, output: Option<&Path>) -> Format {
-        if let Some(f) = explicit {
-            return f;
+    /// The name of the format, as `--format` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Json => "json",
+            Format::Parquet => "parquet",
+            Format::Jsonl => "jsonl",
         }
-        if let Some(ext) = output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-            match ext.to_ascii_lowercase().as_str() {
-                "csv" => return Format::Csv,
-                "json" => return Format::Json,
-                "jsonl" | "ndjson" => return Format::Jsonl,
-                "parquet" | "pq" => return Format::Parquet,
-                _ => {}
-            }
+    }
+
+    /// The extension of a file of this format (`txt` for the table).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            other => other.name(),
         }
-        if output.is_some() || std::io::stdout().is_terminal() {
-            Format::Table
-        } else {
-            Format::Csv
+    }
+
+    /// The format a file name's extension names, if it names one.
+    fn of_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "tsv" | "tab" => Some(Format::Tsv),
+            "json" => Some(Format::Json),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "parquet" | "pq" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+
+    /// The format for stdout when the user gave none: `table` on a terminal, `csv` when piped.
+    pub fn resolve(explicit: Option<Format>) -> Format {
+        match explicit {
+            Some(f) => f,
+            None if std::io::stdout().is_terminal() => Format::Table,
+            None => Format::Csv,
+        }
+    }
+
+    /// The format of a result written to `output`: a file's extension and `--format` must
+    /// agree, so that a file is what its name says. Without `--format` the extension decides
+    /// (`.csv`, `.tsv`, `.json`, `.jsonl`, `.parquet`), and a name whose extension names no
+    /// format (`x.txt`, `x`) needs `--format` (`table` for the text a terminal shows). A
+    /// device or pipe (`/dev/stdout`) takes the format as stdout does.
+    pub fn for_output(explicit: Option<Format>, output: &Path) -> Result<Format> {
+        let special = std::fs::metadata(output).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        match (explicit, Format::of_extension(output)) {
+            (Some(f), Some(named)) if f != named => Err(Error::Usage(format!(
+                "--format {} does not match --output {}, whose name says {}: use a .{} file or \
+                 --format {}",
+                f.name(),
+                output.display(),
+                named.name(),
+                f.extension(),
+                named.name()
+            ))),
+            (Some(f), _) => Ok(f),
+            (None, Some(named)) => Ok(named),
+            (None, None) if special => Ok(Format::resolve(None)),
+            (None, None) => Err(Error::Usage(format!(
+                "--output {}: the file name does not say which format to write; name it .csv, \
+                 .tsv, .json, .jsonl or .parquet, or give --format (table for the text shown \
+                 on a terminal)",
+                output.display()
+            ))),
         }
     }
 }
@@ -133,11 +187,21 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
+        remove_stale_temps(&dir, Some(&name));
+        let prefix = format!(".{name}.{}.", std::process::id());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // Created as open(2) creates a file, so the umask applies (tempfile's own 0600
+        // would make every result private whatever the umask).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
+        // A file replaced keeps its permissions, as when a shell redirect rewrites it.
+        if let Ok(meta) = std::fs::metadata(target) {
+            temp.as_file()
+                .set_permissions(meta.permissions())
+                .map_err(|e| Error::io(target, e))?;
+        }
         Ok(AtomicFile {
             target: target.to_path_buf(),
             kind: Staging::Temp(temp),
@@ -163,19 +227,136 @@ impl AtomicFile {
 
     /// Flushes to disk and renames into place.
     pub fn commit(self) -> Result<()> {
+        if let (Some(temp), target) = self.synced()? {
+            temp.persist(&target)
+                .map_err(|e| Error::io(&target, e.error))?;
+            sync_parent(&target);
+        }
+        Ok(())
+    }
+
+    /// Flushes to disk and keeps the file under its temporary name, for a caller that moves
+    /// several files into place in one step (`dataset::commit`); returns (temporary, target).
+    pub fn keep(self) -> Result<(PathBuf, PathBuf)> {
+        match self.synced()? {
+            (Some(temp), target) => {
+                let kept = temp
+                    .into_temp_path()
+                    .keep()
+                    .map_err(|e| Error::io(&target, e.error))?;
+                Ok((kept, target))
+            }
+            (None, target) => Err(Error::Usage(format!(
+                "{} is not a regular file: a dataset file must be one",
+                target.display()
+            ))),
+        }
+    }
+
+    /// The file flushed to disk: the temporary file (None when written in place) and the
+    /// target.
+    fn synced(self) -> Result<(Option<tempfile::NamedTempFile>, PathBuf)> {
         let target = self.target;
         match self.kind {
             Staging::Temp(temp) => {
                 temp.as_file()
                     .sync_all()
                     .map_err(|e| Error::io(&target, e))?;
-                temp.persist(&target)
-                    .map_err(|e| Error::io(&target, e.error))?;
+                Ok((Some(temp), target))
             }
-            Staging::InPlace(mut f) => f.flush().map_err(|e| Error::io(&target, e))?,
+            Staging::InPlace(mut f) => {
+                f.flush().map_err(|e| Error::io(&target, e))?;
+                Ok((None, target))
+            }
         }
-        Ok(())
     }
+}
+
+/// Makes a rename in the parent folder of `path` durable (best effort: some file systems
+/// cannot sync a folder).
+pub fn sync_parent(path: &Path) {
+    if let Some(parent) = path.parent()
+        && let Ok(dir) = File::open(if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        })
+    {
+        let _ = dir.sync_all();
+    }
+}
+
+/// The pid in the name of a temporary file of [`AtomicFile`], `.NAME.PID.RANDOM.tmp`, when
+/// the name is one (and, with `name`, one of that target).
+fn temp_file_pid(file_name: &str, name: Option<&str>) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (head, _random) = rest.rsplit_once('.')?;
+    let (stem, pid) = head.rsplit_once('.')?;
+    if name.is_some_and(|n| n != stem) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Removes the temporary files of [`AtomicFile`] in `dir` (of the target `name`, or of any)
+/// whose process is gone: what a run killed before its commit left behind. A live run's
+/// file is never touched.
+pub fn remove_stale_temps(dir: &Path, name: Option<&str>) {
+    remove_stale(dir, |n| temp_file_pid(n, name));
+}
+
+/// A new folder `PREFIX-PID-RANDOM` under `base` (created) for this process's temporary
+/// files; the folders of that prefix whose process is gone (killed runs) are removed first.
+pub fn process_folder(base: &Path, prefix: &str) -> Result<tempfile::TempDir> {
+    std::fs::create_dir_all(base).map_err(|e| Error::io(base, e))?;
+    let start = format!("{prefix}-");
+    remove_stale(base, |name| {
+        name.strip_prefix(&start)?.split('-').next()?.parse().ok()
+    });
+    tempfile::Builder::new()
+        .prefix(&format!("{start}{}-", std::process::id()))
+        .tempdir_in(base)
+        .map_err(|e| Error::io(base, e))
+}
+
+/// Removes the entries of `dir` (files or folders) whose name carries, by `pid_of`, the pid
+/// of a process that is gone.
+pub fn remove_stale(dir: &Path, pid_of: impl Fn(&str) -> Option<u32>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = pid_of(&name).filter(|p| process_gone(*p)) else {
+            continue;
+        };
+        let path = entry.path();
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Ok(()) => log::info!(
+                "removed {}, left by a killed run (pid {pid})",
+                path.display()
+            ),
+            Err(e) => log::warn!(
+                "cannot remove {}, left by a killed run: {e}",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Whether no process of that pid runs: on Linux with /proc mounted, no `/proc/PID`.
+/// Elsewhere nothing is known, and nothing is removed.
+fn process_gone(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    cfg!(target_os = "linux")
+        && pid != std::process::id()
+        && proc.join("self").exists()
+        && !proc.join(pid.to_string()).exists()
 }
 
 /// Writes bytes to a file atomically.
@@ -269,6 +450,7 @@ enum Writer {
     },
     Csv {
         header_written: bool,
+        delimiter: u8,
     },
     Json {
         first: bool,
@@ -301,10 +483,15 @@ impl Sink {
                 shown: vec![],
                 limit: options.output.is_none().then_some(options.max_rows),
             },
-            Format::Csv => {
+            Format::Csv | Format::Tsv => {
                 check_csv_types(&schema)?;
                 Writer::Csv {
                     header_written: false,
+                    delimiter: if options.format == Format::Tsv {
+                        b'\t'
+                    } else {
+                        b','
+                    },
                 }
             }
             Format::Json => Writer::Json { first: true },
@@ -356,12 +543,15 @@ impl Sink {
                     shown.push(batch.slice(0, room));
                 }
             }
-            Writer::Csv { header_written } => {
+            Writer::Csv {
+                header_written,
+                delimiter,
+            } => {
                 let header = !*header_written;
                 *header_written = true;
                 let mut buf = Vec::new();
                 {
-                    let mut w = csv_writer(&mut buf, header);
+                    let mut w = csv_writer(&mut buf, header, *delimiter);
                     w.write(batch)?;
                 }
                 self.put(&buf)?;
@@ -420,10 +610,13 @@ impl Sink {
                 }
                 self.put(out.as_bytes())?;
             }
-            Writer::Csv { header_written } => {
+            Writer::Csv {
+                header_written,
+                delimiter,
+            } => {
                 if !header_written {
                     let mut buf = Vec::new();
-                    csv_writer(&mut buf, true)
+                    csv_writer(&mut buf, true, delimiter)
                         .write(&RecordBatch::new_empty(self.schema.clone()))?;
                     self.put(&buf)?;
                 }
@@ -513,9 +706,10 @@ fn header_only(schema: &SchemaRef) -> String {
     format!("{line}\n{}", "-".repeat(line.chars().count()))
 }
 
-fn csv_writer<W: Write>(w: W, header: bool) -> datafusion::arrow::csv::Writer<W> {
+fn csv_writer<W: Write>(w: W, header: bool, delimiter: u8) -> datafusion::arrow::csv::Writer<W> {
     datafusion::arrow::csv::WriterBuilder::new()
         .with_header(header)
+        .with_delimiter(delimiter)
         .with_date_format("%Y-%m-%d".into())
         .with_datetime_format("%Y-%m-%dT%H:%M:%S%.f".into())
         .with_timestamp_format("%Y-%m-%dT%H:%M:%S%.f".into())

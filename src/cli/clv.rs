@@ -139,6 +139,6 @@ async fn evaluate(global: &GlobalArgs, config: &Config, args: EvaluateArgs) -> R
     let engine = Engine::open(config).await?;
     let (kind, unit) = (args.model.model, args.model.time_unit);
     let batch = clv::evaluate(&engine, args.calibration_end, kind, unit).await?;
-    write_batches(batch.schema(), &[batch], &global.output(20))?;
+    write_batches(batch.schema(), &[batch], &global.output(20)?)?;
     Ok(0)
 }

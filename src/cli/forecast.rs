@@ -58,7 +58,7 @@ impl From<By> for ForecastBy {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
-    let output = global.output(args.max_rows);
+    let output = global.output(args.max_rows)?;
     let engine = open(global).await?;
     if args.probabilities {
         return write_to(stage_probabilities(&engine).await?, &output).await;

@@ -86,7 +86,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     if args.per_hundred {
         per_hundred_breakdown(by)?;
     }
-    let output = global.output(args.max_rows);
+    let output = global.output(args.max_rows)?;
     let engine = open(global).await?;
     if args.per_hundred {
         return write_to(per_hundred(&engine, by, period).await?, &output).await;

@@ -43,9 +43,15 @@ pub struct Args {
     /// Replace an earlier import in DIR (its tables, quarantine/ and merges.csv)
     #[arg(long)]
     overwrite: bool,
+    /// With --overwrite: let an input without rows empty a table that has rows
+    #[arg(long, requires = "overwrite")]
+    allow_empty: bool,
     /// Merge no duplicate customer cards (as `[dedup] enabled = false` in the mapping)
     #[arg(long)]
     no_merge: bool,
+    /// Seconds to wait when another import into DIR holds its lock
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    wait: u64,
     /// Text encoding of CSV files
     #[arg(long, value_enum, default_value = "auto")]
     encoding: EncodingChoice,
@@ -91,8 +97,10 @@ pub fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
         append: args.append,
         overwrite: args.overwrite,
         no_merge: args.no_merge,
+        allow_empty: args.allow_empty,
         read,
         progress: interactive(global),
+        wait: std::time::Duration::from_secs(args.wait),
     };
     let summary = import(&options)?;
     // Timestamps are stored in UTC; analyses cut days in the configuration's zone. When that

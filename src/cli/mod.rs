@@ -37,6 +37,7 @@ use clap::{Parser, Subcommand};
 use datafusion::dataframe::DataFrame;
 
 use crate::config::Config;
+use crate::engine::depth::STACK_SIZE;
 use crate::hint::closest;
 use crate::output::{Format, OutputOptions};
 use crate::{Error, Result};
@@ -183,12 +184,28 @@ impl GlobalArgs {
         Ok(config)
     }
 
-    /// Output options for a result table.
-    pub fn output(&self, max_rows: usize) -> OutputOptions {
-        OutputOptions {
-            format: Format::resolve(self.format, self.output.as_deref()),
+    /// Output options for a result table: a file's name and the format agree
+    /// ([`Format::for_output`]), and no file is written into the dataset's folder.
+    pub fn output(&self, max_rows: usize) -> Result<OutputOptions> {
+        let format = match &self.output {
+            Some(path) => {
+                self.refuse_inside_dataset(path, "--output")?;
+                Format::for_output(self.format, path)?
+            }
+            None => Format::resolve(self.format),
+        };
+        Ok(OutputOptions {
+            format,
             output: self.output.clone(),
             max_rows,
+        })
+    }
+
+    /// Refuses `path` (given with `flag`) when it is inside the configured dataset's folder.
+    pub fn refuse_inside_dataset(&self, path: &std::path::Path, flag: &str) -> Result<()> {
+        match self.config().ok().and_then(|c| c.dataset) {
+            Some(root) => crate::dataset::discover::refuse_inside(&root, path, flag),
+            None => Ok(()),
         }
     }
 }
@@ -197,7 +214,20 @@ impl GlobalArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.global.quiet, cli.global.verbose);
-    match run(cli) {
+    // Queries are planned on the command's thread: it gets the large stack deep expressions
+    // need (see engine::depth), as the runtime's workers do.
+    let command = std::thread::Builder::new()
+        .name("crmlens".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || run(cli));
+    let result = match command {
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Err(e) => Err(Error::io("<thread>", e)),
+    };
+    crate::engine::remove_spill_folders();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => report_error(&e),
     }
@@ -229,11 +259,10 @@ fn is_broken_pipe(e: &Error) -> bool {
 pub fn run(cli: Cli) -> Result<u8> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
-    // Ballista's plan (de)serialisation recurses once per plan node and expression level:
-    // customer_features overflows the default 2 MB worker stack (Ballista's own binaries
-    // use 32 MB).
-    #[cfg(feature = "distributed")]
-    builder.thread_stack_size(crate::distributed::THREAD_STACK_SIZE);
+    // Evaluating an expression recurses once per level (a 10,000-term `OR` chain overflowed
+    // the default 2 MB), and so does Ballista's plan (de)serialisation (customer_features
+    // overflowed 2 MB; Ballista's own binaries use 32 MB).
+    builder.thread_stack_size(STACK_SIZE);
     let runtime = builder
         .build()
         .map_err(|e| Error::io("<tokio runtime>", e))?;
@@ -253,6 +282,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         cli
     };
+    // `--output`'s name and format are checked before any work (import's --output takes a
+    // mapping or the summary, not a result table).
+    if !matches!(cli.command, Command::Import(_)) {
+        cli.global.output(0)?;
+    }
     match cli.command {
         Command::Generate(args) => generate::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
@@ -332,7 +366,7 @@ pub async fn open(global: &GlobalArgs) -> Result<crate::engine::Engine> {
 /// Writes one result table with the global output options: the end of every command that
 /// prints one.
 pub async fn write(global: &GlobalArgs, max_rows: usize, df: DataFrame) -> Result<u8> {
-    write_to(df, &global.output(max_rows)).await
+    write_to(df, &global.output(max_rows)?).await
 }
 
 /// Writes one result table with `output`, logging where a file went.

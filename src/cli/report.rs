@@ -74,7 +74,7 @@ fn list(global: &GlobalArgs, args: ListArgs) -> Result<u8> {
             file: t.path,
         })
         .collect();
-    let options = global.output(usize::MAX);
+    let options = global.output(usize::MAX)?;
     if options.format == Format::Table && options.output.is_none() {
         let mut text = String::new();
         for r in &rows {
@@ -91,6 +91,7 @@ fn list(global: &GlobalArgs, args: ListArgs) -> Result<u8> {
 }
 
 async fn render(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
+    global.refuse_inside_dataset(&args.out, "--out")?;
     let path = if args.name.ends_with(".toml") {
         PathBuf::from(&args.name)
     } else {

@@ -31,6 +31,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
+    global.refuse_inside_dataset(&args.out, "--out")?;
     let config = global.config()?;
     let format = match global.format {
         None | Some(Format::Table) | Some(Format::Json) | Some(Format::Jsonl) => Format::Csv,

@@ -41,7 +41,7 @@ pub fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
             names.join(", ")
         )));
     }
-    let output = global.output(usize::MAX);
+    let output = global.output(usize::MAX)?;
     if output.format == Format::Json {
         write_json_object(&SchemaJson { tables: selected }, output.output.as_deref())?;
         return Ok(0);

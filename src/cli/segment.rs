@@ -184,7 +184,7 @@ async fn validate(global: &GlobalArgs, args: ValidateArgs) -> Result<u8> {
         valid: problems.is_empty(),
         problems: &problems,
     };
-    let options = global.output(usize::MAX);
+    let options = global.output(usize::MAX)?;
     if options.format == Format::Table {
         let mut text = String::new();
         for p in &problems {
@@ -224,6 +224,7 @@ fn count_unparsed(catalog: &Catalog) -> usize {
 }
 
 async fn run_segments(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
+    global.refuse_inside_dataset(&args.folders.out, "--out")?;
     let catalog = Catalog::load(&args.folders.segments)?;
     let names: Vec<String> = if args.all {
         catalog.all_names()
@@ -258,7 +259,7 @@ async fn run_segments(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
     .await;
     progress.finish();
     let summary = summary?;
-    let options = global.output(usize::MAX);
+    let options = global.output(usize::MAX)?;
     if options.format == Format::Table && options.output.is_none() {
         let mut text = format!(
             "segments as of {} → {} (shared work {} ms, total {} ms)\n",
@@ -348,7 +349,7 @@ fn list(global: &GlobalArgs, args: ListArgs) -> Result<u8> {
         });
     }
     rows.sort_by(|a, b| a.name.cmp(&b.name));
-    let options = global.output(usize::MAX);
+    let options = global.output(usize::MAX)?;
     if options.format == Format::Table && options.output.is_none() {
         // Readable on a terminal; the machine formats keep every character.
         for r in &mut rows {
@@ -486,7 +487,7 @@ fn show(global: &GlobalArgs, args: ShowArgs) -> Result<u8> {
         definition_hash: catalog.definition_hash(&d.name),
         snapshots,
     };
-    let options = global.output(usize::MAX);
+    let options = global.output(usize::MAX)?;
     if options.format != Format::Table || options.output.is_some() {
         write_json_object(&shown, options.output.as_deref())?;
         return Ok(0);
@@ -609,7 +610,7 @@ async fn diff(global: &GlobalArgs, args: DiffArgs) -> Result<u8> {
     }
     let batch = concat_batches(&schema, &out)?;
     log::info!("segment {name}: {from} → {to}");
-    write_batches(schema, &[batch], &global.output(args.max_rows))?;
+    write_batches(schema, &[batch], &global.output(args.max_rows)?)?;
     Ok(0)
 }
 
@@ -625,7 +626,7 @@ async fn export_members(global: &GlobalArgs, args: ExportArgs) -> Result<u8> {
         mode: args.mask_mode,
     };
     let (out_schema, out) = export::apply(&batches, &schema, &spec)?;
-    let options: OutputOptions = global.output(args.max_rows);
+    let options: OutputOptions = global.output(args.max_rows)?;
     let rows = write_batches(out_schema, &out, &options)?;
     log::info!("segment {name} ({as_of}): {rows} members exported");
     Ok(0)

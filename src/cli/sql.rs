@@ -4,8 +4,6 @@
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
-use datafusion::sql::parser::DFParser;
-
 use super::{GlobalArgs, write_to};
 use crate::engine::Engine;
 use crate::{Error, Result};
@@ -60,10 +58,9 @@ fn query_text(args: &Args) -> Result<String> {
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<u8> {
     let text = query_text(&args)?;
     let config = global.config()?;
-    let output = global.output(args.max_rows);
+    let output = global.output(args.max_rows)?;
     let engine = Engine::open(&config).await?;
-    let statements =
-        DFParser::parse_sql(&text).map_err(|e| Error::Query(format!("SQL syntax error: {e}")))?;
+    let statements = crate::engine::parse_sql(&text)?;
     let count = statements.len();
     if count == 0 {
         return Err(Error::Usage("the query has no statement".into()));

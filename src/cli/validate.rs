@@ -22,7 +22,7 @@ pub async fn run(global: &GlobalArgs, _args: Args) -> Result<u8> {
     let report = validate(&config).await;
     progress.finish();
     let report = report?;
-    let options = global.output(usize::MAX);
+    let options = global.output(usize::MAX)?;
     match options.format {
         Format::Json => write_json_object(&report, options.output.as_deref())?,
         Format::Table if options.output.is_none() => {

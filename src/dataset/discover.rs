@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
@@ -41,7 +42,8 @@ pub struct Dataset {
 
 impl Dataset {
     /// Lists the tables of a dataset directory. Fails only when the directory itself is
-    /// missing or unreadable or a table is ambiguous; a missing table is for callers to judge.
+    /// missing or unreadable, an unfinished import cannot be completed, or a table is
+    /// ambiguous; a missing table is for callers to judge.
     pub fn open(root: &Path) -> Result<Dataset> {
         let meta = std::fs::metadata(root).map_err(|e| {
             Error::Usage(format!(
@@ -55,6 +57,9 @@ impl Dataset {
                 root.display()
             )));
         }
+        // An import killed while moving its files into place is completed first, so that
+        // no table is read from before it and another from after it.
+        super::commit::recover(root)?;
         let mut entries: Vec<PathBuf> = std::fs::read_dir(root)
             .map_err(|e| Error::io(root, e))?
             .map(|e| e.map(|e| e.path()).map_err(|err| Error::io(root, err)))
@@ -212,6 +217,72 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, ignored: &mut Vec<PathBuf>) -> Res
     Ok(())
 }
 
+/// Refuses `target` (a place to write results, given with `flag`) when it is inside the
+/// dataset folder `root`: a result there would replace a table (`--output data/orders.parquet`)
+/// or become one. Symbolic links and `..` are resolved; a dataset folder that does not exist
+/// has nothing to protect.
+pub fn refuse_inside(root: &Path, target: &Path, flag: &str) -> Result<()> {
+    let Ok(root_real) = root.canonicalize() else {
+        return Ok(());
+    };
+    if resolve(target).starts_with(&root_real) {
+        return Err(Error::Usage(format!(
+            "{flag} {} is inside the dataset {}: results are never written into the dataset's \
+             folder, where they would replace or add tables; write them elsewhere",
+            target.display(),
+            root.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The absolute path `path` names: its longest existing part with symbolic links resolved,
+/// then the rest.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::env::current_dir()
+        .map(|d| d.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while existing.symlink_metadata().is_err() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(rest.iter().rev());
+    out
+}
+
+/// Whether a file looks like Parquet: at least 12 bytes, `PAR1` at its start and its end
+/// (cheap enough for every file of every table when a dataset is opened: a zero-byte file
+/// would otherwise read as an empty table). Returns its size, or what is wrong.
+pub fn check_parquet_marks(path: &Path) -> std::result::Result<u64, String> {
+    let mut file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if bytes < 12 {
+        return Err(format!("not a Parquet file: only {bytes} bytes"));
+    }
+    let (mut head, mut tail) = ([0u8; 4], [0u8; 4]);
+    file.read_exact(&mut head)
+        .and_then(|_| file.seek(SeekFrom::End(-4)))
+        .and_then(|_| file.read_exact(&mut tail))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if &head != b"PAR1" {
+        return Err("not a Parquet file: it does not start with PAR1".into());
+    }
+    if &tail != b"PAR1" {
+        return Err("not a readable Parquet file (it does not end with PAR1: truncated?)".into());
+    }
+    Ok(bytes)
+}
+
 /// Facts read from one Parquet file's footer.
 #[derive(Debug, Clone, Serialize)]
 pub struct ParquetFileInfo {
@@ -223,11 +294,8 @@ pub struct ParquetFileInfo {
 /// Reads a Parquet file's footer; the error message says what is wrong with the file
 /// (truncated, not Parquet at all, …) so that callers can report it as a finding.
 pub fn check_parquet_file(path: &Path) -> std::result::Result<ParquetFileInfo, String> {
+    let bytes = check_parquet_marks(path)?;
     let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if bytes < 12 {
-        return Err(format!("not a Parquet file: only {bytes} bytes"));
-    }
     let reader = SerializedFileReader::new(file)
         .map_err(|e| format!("not a readable Parquet file ({e})"))?;
     let meta = reader.metadata();
@@ -307,5 +375,11 @@ mod tests {
         assert!(err.contains("not a readable Parquet file"), "{err}");
         std::fs::write(&f, b"PAR1").unwrap();
         assert!(check_parquet_file(&f).unwrap_err().contains("only 4 bytes"));
+        std::fs::write(&f, b"id,name\n1,Ann\n").unwrap();
+        assert!(
+            check_parquet_marks(&f)
+                .unwrap_err()
+                .contains("does not start with PAR1")
+        );
     }
 }

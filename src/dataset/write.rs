@@ -1,7 +1,8 @@
 //! Writing one table of the dataset contract as Parquet: the contract's Arrow schema, writer
 //! settings that make the bytes depend on the data only (Snappy, bounded row groups, no
 //! dictionary for columns of distinct values), and the file written through
-//! [`AtomicFile`](crate::output::AtomicFile) (a hidden temporary file renamed into place).
+//! [`AtomicFile`](crate::output::AtomicFile) (a hidden temporary file renamed into place, by
+//! itself or with other files in one [`Transaction`]).
 //! `crmlens generate` and `crmlens import` both write tables this way.
 
 use std::fs::{self, File};
@@ -15,6 +16,7 @@ use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
+use super::commit::Transaction;
 use super::schema::table_spec;
 use crate::output::AtomicFile;
 use crate::{Error, Result};
@@ -79,15 +81,26 @@ impl FileSink {
     /// Closes the file and moves it into place; returns (rows, bytes). Dropped unfinished
     /// (an error elsewhere), it leaves nothing behind.
     pub fn finish(self) -> Result<(u64, u64)> {
+        let (file, path, rows) = self.close()?;
+        file.commit()?;
+        let bytes = fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+        Ok((rows, bytes))
+    }
+
+    /// Closes the file and adds it to `tx`, whose commit moves it into place with the
+    /// transaction's other files; returns the rows written.
+    pub fn stage(self, tx: &mut Transaction) -> Result<u64> {
+        let (file, _, rows) = self.close()?;
+        tx.add(file)?;
+        Ok(rows)
+    }
+
+    fn close(self) -> Result<(AtomicFile, PathBuf, u64)> {
         let buffered = self.writer.into_inner()?;
         buffered
             .into_inner()
             .map_err(|e| Error::io(&self.path, e.into_error()))?;
-        self.file.commit()?;
-        let bytes = fs::metadata(&self.path)
-            .map_err(|e| Error::io(&self.path, e))?
-            .len();
-        Ok((self.rows, bytes))
+        Ok((self.file, self.path, self.rows))
     }
 }
 

@@ -2,6 +2,7 @@
 //! table of the dataset registered ([`tables`]), limited to a row-level [`scope`] when the
 //! configuration has one. The library API for running SQL.
 
+pub mod depth;
 pub mod model;
 pub mod remote;
 pub mod scope;
@@ -24,7 +25,7 @@ use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::{Error, Result};
 
-pub use session::{session_context, session_state};
+pub use session::{remove_spill_folders, session_context, session_state};
 
 /// An open dataset in a configured session.
 pub struct Engine {
@@ -173,11 +174,8 @@ impl Engine {
                     .spill_dir
                     .clone()
                     .unwrap_or_else(std::env::temp_dir);
-                std::fs::create_dir_all(&base).map_err(|e| Error::io(&base, e))?;
-                let dir = tempfile::Builder::new()
-                    .prefix("crmlens-work-")
-                    .tempdir_in(&base)
-                    .map_err(|e| Error::io(&base, e))?;
+                // `crmlens-work-PID-…`: a killed run's folder is removed by the next one.
+                let dir = crate::output::process_folder(&base, "crmlens-work")?;
                 self.work.get_or_init(|| dir)
             }
         };
@@ -239,12 +237,19 @@ impl Engine {
     /// available names. Under a scope only queries and views are allowed
     /// ([`scope::check_statement`]).
     pub async fn sql(&self, query: &str) -> Result<DataFrame> {
-        self.execute(self.ctx.state().create_logical_plan(query).await)
-            .await
+        depth::check_sql(query)?;
+        let state = self.ctx.state();
+        let dialect = state.config().options().sql_parser.dialect;
+        match state.sql_to_statement(query, &dialect) {
+            Ok(statement) => self.statement(statement).await,
+            Err(e) => self.execute(Err(e)).await,
+        }
     }
 
-    /// Plans and runs (DDL) or prepares (queries) one parsed statement, as [`Engine::sql`].
-    pub async fn statement(&self, statement: Statement) -> Result<DataFrame> {
+    /// Plans and runs (DDL) or prepares (queries) one parsed statement, as [`Engine::sql`]
+    /// (long AND/OR chains rebalanced: [`depth::balance_statement`]).
+    pub async fn statement(&self, mut statement: Statement) -> Result<DataFrame> {
+        depth::balance_statement(&mut statement);
         self.execute(self.ctx.state().statement_to_plan(statement).await)
             .await
     }
@@ -305,6 +310,14 @@ impl Engine {
             .await
             .copied()
     }
+}
+
+/// The statements of a SQL text, for [`Engine::statement`]; a syntax error or expressions
+/// nested too deep ([`depth`]) are query errors.
+pub fn parse_sql(text: &str) -> Result<std::collections::VecDeque<Statement>> {
+    depth::check_sql(text)?;
+    datafusion::sql::parser::DFParser::parse_sql(text)
+        .map_err(|e| Error::Query(format!("SQL syntax error: {e}")))
 }
 
 /// The dataset directory from the configuration, or a usage error saying how to give one.

@@ -4,6 +4,7 @@
 //! cluster's scheduler and executors build their states through the same [`session_state`].
 
 use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
@@ -149,13 +150,12 @@ pub fn session_state(config: &Config) -> Result<SessionState> {
             session.options_mut().execution.sort_spill_reservation_bytes = current.min(share);
         }
     }
-    let disk = match &config.engine.spill_dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            DiskManagerMode::Directories(vec![dir.clone()])
-        }
-        None => DiskManagerMode::OsTmpDirectory,
-    };
+    let base = config
+        .engine
+        .spill_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir);
+    let disk = DiskManagerMode::Directories(vec![spill_folder(&base)?]);
     runtime = runtime.with_disk_manager_builder(DiskManagerBuilder::default().with_mode(disk));
     let runtime = runtime.build_arc()?;
     let mut state = SessionStateBuilder::new()
@@ -165,6 +165,35 @@ pub fn session_state(config: &Config) -> Result<SessionState> {
         .build();
     functions::register_all(&mut state)?;
     super::remote::for_url(state, config.engine.url.as_ref())
+}
+
+/// This process's spill folders, by base folder.
+static SPILL_FOLDERS: std::sync::Mutex<Vec<(PathBuf, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+
+/// The folder this process spills into under `base`: `crmlens-spill-PID-…`, made once per
+/// process, so that the spill files of a killed run are removed by the next one
+/// ([`crate::output::process_folder`]); DataFusion's own temporary folders inside it carry no
+/// pid.
+fn spill_folder(base: &Path) -> Result<PathBuf> {
+    let mut folders = SPILL_FOLDERS
+        .lock()
+        .map_err(|e| Error::Internal(format!("spill folders: {e}")))?;
+    if let Some((_, folder)) = folders.iter().find(|(b, _)| b == base) {
+        return Ok(folder.clone());
+    }
+    let folder = crate::output::process_folder(base, "crmlens-spill")?.keep();
+    folders.push((base.to_path_buf(), folder.clone()));
+    Ok(folder)
+}
+
+/// Removes this process's spill folders (at the end of a command; sessions still open then
+/// would lose their spill files).
+pub fn remove_spill_folders() {
+    if let Ok(mut folders) = SPILL_FOLDERS.lock() {
+        for (_, folder) in folders.drain(..) {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+    }
 }
 
 /// A fresh session context with everything registered except the dataset's tables.

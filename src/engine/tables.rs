@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::dataset::TableSource;
-use crate::dataset::discover::check_parquet_file;
+use crate::dataset::discover::{check_parquet_file, check_parquet_marks};
 use crate::dataset::schema::table_spec;
 use crate::hint::closest;
 use crate::output::timestamp_micros;
@@ -58,17 +58,22 @@ pub async fn register(
     let name = TableReference::bare(source.name.as_str());
     let raw_name = TableReference::partial(RAW_SCHEMA, source.name.as_str());
     ensure_raw_schema(ctx)?;
+    let bad_file = |file: &std::path::Path, problem: String| {
+        Error::dataset(
+            file,
+            format!(
+                "table `{}`: {problem}; run `crmlens validate` for every finding",
+                source.name
+            ),
+        )
+    };
+    // DataFusion skips a zero-byte file: the table would read as empty.
+    for file in &source.files {
+        check_parquet_marks(file).map_err(|p| bad_file(file, p))?;
+    }
     if let Err(e) = ctx.register_parquet(raw_name.clone(), path, options).await {
         for file in &source.files {
-            if let Err(problem) = check_parquet_file(file) {
-                return Err(Error::dataset(
-                    file,
-                    format!(
-                        "table `{}`: {problem}; run `crmlens validate` for every finding",
-                        source.name
-                    ),
-                ));
-            }
+            check_parquet_file(file).map_err(|p| bad_file(file, p))?;
         }
         return Err(Error::dataset(
             &source.path,

@@ -241,7 +241,7 @@ impl Target {
     }
 }
 
-/// Loads one table into `<out>/<table>.parquet`.
+/// Loads one table into `<out>/<table>.parquet` (staged in the import's transaction).
 pub(super) fn load_table(
     run: &mut Run,
     plan: &TablePlan,
@@ -401,7 +401,7 @@ pub(super) fn load_table(
             if !buffer.is_empty() {
                 sink.write(&to_batch(spec, &buffer)?)?;
             }
-            sink.finish()?;
+            sink.stage(&mut run.tx)?;
         }
         Target::Hold(rows) => {
             let (rows, merged) = merge_customers(run, spec, rows, &mut keys);
@@ -412,7 +412,7 @@ pub(super) fn load_table(
             for chunk in rows.chunks(BATCH_ROWS) {
                 sink.write(&to_batch(spec, chunk)?)?;
             }
-            sink.finish()?;
+            sink.stage(&mut run.tx)?;
         }
     }
     summary.quarantined = quarantine.len() as u64;

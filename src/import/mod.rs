@@ -2,8 +2,14 @@
 //! mapping file onto the canonical dataset, normalised, with duplicate customer cards merged
 //! and nothing lost: every input row is loaded or quarantined with its reason.
 //!
+//! An import holds the lock of its output folder from before it reads the dataset until its
+//! files are in place, and writes every file into one transaction
+//! ([`crate::dataset::commit`]): a second import waits, and a killed one leaves the dataset
+//! as it was.
+//!
 //! - [`mapping`]: the mapping file and its checks against the schema;
 //! - [`source`]: reading files (encodings, delimiters, sheets) into rows of text;
+//! - [`records`]: splitting CSV text into records, stray quotes reported;
 //! - [`normalize`]: phones, e-mails, names, amounts, dates;
 //! - [`load`]: one table: rows → canonical values → key and reference checks → Parquet;
 //! - [`dedup`]: duplicate customer cards;
@@ -14,6 +20,7 @@ pub mod dedup;
 mod load;
 pub mod mapping;
 pub mod normalize;
+pub mod records;
 pub mod report;
 mod rows;
 pub mod source;
@@ -21,13 +28,18 @@ pub mod suggest;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use mapping::{Mapping, Plan, TablePlan, glob_match};
 use normalize::Normalizer;
-use report::{Note, Quarantined, Summary};
+use report::{Note, Quarantined, Summary, TableSummary};
 use source::ReadOptions;
 
+use crate::dataset::commit::{self, Transaction};
+use crate::dataset::discover::check_parquet_file;
 use crate::dataset::schema::{table_spec, tables};
+use crate::output::lock::lock_dir;
+use crate::output::remove_stale_temps;
 use crate::{Error, Result};
 
 /// What `crmlens import` was asked to do.
@@ -42,9 +54,14 @@ pub struct ImportOptions {
     pub overwrite: bool,
     /// Merge no duplicate cards, whatever the mapping's `[dedup] enabled` says.
     pub no_merge: bool,
+    /// With `overwrite`: let an input without rows replace a table that has rows (else the
+    /// import refuses, so that an empty export never silently empties a table).
+    pub allow_empty: bool,
     pub read: ReadOptions,
     /// Progress bars on stderr (large files only).
     pub progress: bool,
+    /// How long to wait for another import into `out` to finish.
+    pub wait: Duration,
 }
 
 /// The state of one import across its tables.
@@ -60,6 +77,8 @@ pub(crate) struct Run {
     quarantine: Vec<(&'static str, Vec<Quarantined>)>,
     notes: Vec<Note>,
     merges: Vec<dedup::Merge>,
+    /// Every file the import writes, moved into place together at the end.
+    tx: Transaction,
 }
 
 impl Run {
@@ -76,11 +95,12 @@ impl Run {
         })
     }
 
-    /// Makes the keys of `table` known when the dataset has it and this import did not load
-    /// it (yet): a reference to a table the dataset lacks is not checked (validate warns).
+    /// Makes the keys of `table` known when the dataset has it (and keeps it: `--overwrite`
+    /// removes the earlier import's tables) and this import did not load it (yet): a
+    /// reference to a table the dataset lacks is not checked (validate warns).
     fn ensure_keys(&mut self, table: &'static str) -> Result<()> {
         let path = self.out.join(format!("{table}.parquet"));
-        if self.keys.contains_key(table) || !path.exists() {
+        if self.keys.contains_key(table) || !path.exists() || self.tx.removes(&path) {
             return Ok(());
         }
         let Some(spec) = table_spec(table) else {
@@ -158,33 +178,61 @@ fn outputs(out: &Path) -> Vec<PathBuf> {
     v
 }
 
-fn prepare_out(opts: &ImportOptions) -> Result<()> {
+/// The earlier import's files in `out` that this import replaces or removes: none with
+/// `--append`; with `--overwrite` its tables, merges and quarantine files; without either, a
+/// dataset already there is an error.
+fn replaced_outputs(opts: &ImportOptions) -> Result<Vec<PathBuf>> {
     let out = &opts.out;
-    if out.exists() && !out.is_dir() {
+    let previous: Vec<PathBuf> = outputs(out).into_iter().filter(|p| p.exists()).collect();
+    if opts.append || previous.is_empty() {
+        return Ok(vec![]);
+    }
+    if !opts.overwrite {
         return Err(Error::Usage(format!(
-            "--out {}: exists and is not a directory",
-            out.display()
+            "--out {} already holds a dataset ({}); use --append to add to it or --overwrite to replace it",
+            out.display(),
+            previous[0].display()
         )));
     }
-    let previous: Vec<PathBuf> = outputs(out).into_iter().filter(|p| p.exists()).collect();
-    if !opts.append && !previous.is_empty() {
-        if !opts.overwrite {
-            return Err(Error::Usage(format!(
-                "--out {} already holds a dataset ({}); use --append to add to it or --overwrite to replace it",
-                out.display(),
-                previous[0].display()
-            )));
-        }
-        for p in previous {
-            std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
-        }
-        let q = out.join("quarantine");
-        if q.is_dir() {
-            std::fs::remove_dir_all(&q).map_err(|e| Error::io(&q, e))?;
+    let q = out.join("quarantine");
+    let quarantine = std::fs::read_dir(&q)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file());
+    Ok(previous.into_iter().chain(quarantine).collect())
+}
+
+/// With `--overwrite`, a table whose input holds no rows would replace a table that has
+/// rows with an empty one: refused unless `--allow-empty` says so.
+fn check_not_emptied(opts: &ImportOptions, summaries: &[TableSummary]) -> Result<()> {
+    if !opts.overwrite || opts.allow_empty {
+        return Ok(());
+    }
+    for s in summaries.iter().filter(|s| s.input == 0) {
+        let table = opts.out.join(format!("{}.parquet", s.table));
+        let rows = check_parquet_file(&table).map(|i| i.rows).unwrap_or(0);
+        if rows > 0 {
+            let files: Vec<String> = s
+                .files
+                .iter()
+                .map(|f| f.path.display().to_string())
+                .collect();
+            return Err(Error::dataset(
+                &s.files[0].path,
+                format!(
+                    "the input of table {} ({}) holds no rows: --overwrite would replace the \
+                     {rows} rows of {} with none. Nothing was written; pass --allow-empty to \
+                     empty the table",
+                    s.table,
+                    files.join(", "),
+                    table.display()
+                ),
+            ));
         }
     }
-    let q = out.join("quarantine");
-    std::fs::create_dir_all(&q).map_err(|e| Error::io(&q, e))
+    Ok(())
 }
 
 /// Runs an import; the summary says per table what was loaded and what was quarantined.
@@ -206,7 +254,24 @@ pub fn import(opts: &ImportOptions) -> Result<Summary> {
             )));
         }
     }
-    prepare_out(opts)?;
+    if opts.out.exists() && !opts.out.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {}: exists and is not a directory",
+            opts.out.display()
+        )));
+    }
+    // One import at a time: an append reads the dataset and writes it back, so two at once
+    // would each drop the other's rows.
+    let _lock = lock_dir(&opts.out, opts.wait, "import")?;
+    commit::recover_locked(&opts.out)?;
+    let qdir = opts.out.join("quarantine");
+    remove_stale_temps(&opts.out, None);
+    remove_stale_temps(&qdir, None);
+    let mut tx = Transaction::begin(&opts.out);
+    for p in replaced_outputs(opts)? {
+        tx.remove(&p)?;
+    }
+    std::fs::create_dir_all(&qdir).map_err(|e| Error::io(&qdir, e))?;
     let merges_path = opts.out.join("merges.csv");
     let previous_merges = if opts.append {
         report::read_merges(&merges_path)?
@@ -227,6 +292,7 @@ pub fn import(opts: &ImportOptions) -> Result<Summary> {
         quarantine: vec![],
         notes: vec![],
         merges: vec![],
+        tx,
     };
     let mut summaries = Vec::new();
     let table_plans = run.plan.tables.clone();
@@ -237,12 +303,14 @@ pub fn import(opts: &ImportOptions) -> Result<Summary> {
         }
         summaries.push(load::load_table(&mut run, t, f, &opts.read)?);
     }
-    let qdir = opts.out.join("quarantine");
+    check_not_emptied(opts, &summaries)?;
+    let tx = &mut run.tx;
     for (table, rows) in &run.quarantine {
-        report::write_quarantine(&qdir, table, rows, opts.append)?;
+        report::write_quarantine(tx, &qdir, table, rows, opts.append)?;
     }
-    report::write_notes(&qdir, &run.notes, opts.append)?;
-    report::write_merges(&merges_path, previous_merges, &run.merges)?;
+    report::write_notes(tx, &qdir, &run.notes, opts.append)?;
+    report::write_merges(tx, &merges_path, previous_merges, &run.merges)?;
+    run.tx.commit()?;
     let share = run.plan.max_quarantined_share;
     for s in &mut summaries {
         s.failed = s.input > 0 && s.quarantined as f64 > share * s.input as f64;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::dedup::Merge;
+use crate::dataset::commit::Transaction;
 use crate::output::AtomicFile;
 use crate::output::text::{Align, TextTable};
 use crate::{Error, Result};
@@ -80,7 +81,13 @@ pub struct Summary {
     pub timezone: String,
 }
 
-fn csv_file(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+/// Writes a CSV file into the import's transaction.
+fn csv_file(
+    tx: &mut Transaction,
+    path: &Path,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<()> {
     let mut file = AtomicFile::create(path)?;
     {
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file.file()));
@@ -92,7 +99,7 @@ fn csv_file(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>
         w.flush().map_err(|e| Error::io(path, e))?;
     }
     file.file().flush().map_err(|e| Error::io(path, e))?;
-    file.commit()
+    tx.add(file)
 }
 
 /// Rows of a CSV file written earlier (append mode keeps them), without the header.
@@ -111,7 +118,13 @@ fn previous_rows(path: &Path, append: bool) -> Result<Vec<Vec<String>>> {
         .collect()
 }
 
-pub fn write_quarantine(dir: &Path, table: &str, rows: &[Quarantined], append: bool) -> Result<()> {
+pub fn write_quarantine(
+    tx: &mut Transaction,
+    dir: &Path,
+    table: &str,
+    rows: &[Quarantined],
+    append: bool,
+) -> Result<()> {
     let path = dir.join(format!("{table}.csv"));
     let previous = previous_rows(&path, append)?;
     if rows.is_empty() && previous.is_empty() {
@@ -126,13 +139,14 @@ pub fn write_quarantine(dir: &Path, table: &str, rows: &[Quarantined], append: b
         ]
     });
     csv_file(
+        tx,
         &path,
         &["source_file", "line", "reason", "raw"],
         previous.into_iter().chain(new),
     )
 }
 
-pub fn write_notes(dir: &Path, notes: &[Note], append: bool) -> Result<()> {
+pub fn write_notes(tx: &mut Transaction, dir: &Path, notes: &[Note], append: bool) -> Result<()> {
     let path = dir.join("notes.csv");
     let previous = previous_rows(&path, append)?;
     if notes.is_empty() && previous.is_empty() {
@@ -149,6 +163,7 @@ pub fn write_notes(dir: &Path, notes: &[Note], append: bool) -> Result<()> {
         ]
     });
     csv_file(
+        tx,
         &path,
         &["table", "source_file", "line", "column", "value", "note"],
         previous.into_iter().chain(new),
@@ -162,7 +177,12 @@ pub fn read_merges(path: &Path) -> Result<Vec<Vec<String>>> {
     previous_rows(path, true)
 }
 
-pub fn write_merges(path: &Path, previous: Vec<Vec<String>>, merges: &[Merge]) -> Result<()> {
+pub fn write_merges(
+    tx: &mut Transaction,
+    path: &Path,
+    previous: Vec<Vec<String>>,
+    merges: &[Merge],
+) -> Result<()> {
     let new = merges.iter().map(|m| {
         vec![
             m.surviving_id.clone(),
@@ -172,7 +192,7 @@ pub fn write_merges(path: &Path, previous: Vec<Vec<String>>, merges: &[Merge]) -
             m.evidence.clone(),
         ]
     });
-    csv_file(path, MERGES_HEADER, previous.into_iter().chain(new))
+    csv_file(tx, path, MERGES_HEADER, previous.into_iter().chain(new))
 }
 
 impl Summary {

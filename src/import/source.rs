@@ -1,14 +1,15 @@
 //! Reading raw exports into header + rows of text, whatever the container: CSV (delimiter
 //! sniffed among `,` `;` tab `|`, quoted newlines, BOM, UTF-8 / Windows-1251 / CP-1252 given
-//! or detected), XLSX/XLS/ODS workbooks (calamine; a named sheet that the workbook lacks is an
+//! or detected; split by [`super::records`], which reports a stray quote as one broken row), XLSX/XLS/ODS workbooks (calamine; a named sheet that the workbook lacks is an
 //! error naming the sheets it has) and JSON lines. Every row keeps its line (CSV, JSON lines)
 //! or sheet row number, so a quarantined row can be found in the source.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader};
 use encoding_rs::Encoding;
+
+use super::records::Records;
 
 use crate::{Error, Result};
 
@@ -57,9 +58,8 @@ pub struct Source {
 }
 
 enum Rows {
-    /// The reader, the header's width and (byte offset, line) of the last record start:
-    /// lines are counted here because the csv crate's count is off after CRLF line ends.
-    Csv(csv::Reader<Cursor<Vec<u8>>>, usize, (u64, u64)),
+    /// The records and the header's width.
+    Csv(Records, usize),
     Table(std::vec::IntoIter<RawRow>),
 }
 
@@ -67,53 +67,26 @@ impl Source {
     /// The next row and the byte offset reached (for progress).
     pub fn next_row(&mut self) -> Option<(RawRow, u64)> {
         match &mut self.rows {
-            Rows::Csv(reader, width, mark) => {
-                let mut record = csv::StringRecord::new();
-                loop {
-                    match reader.read_record(&mut record) {
-                        Ok(false) => return None,
-                        Ok(true) => {}
-                        Err(e) => {
-                            let line = e.position().map(|p| p.line()).unwrap_or(0);
-                            let row = RawRow {
-                                line,
-                                fields: vec![],
-                                problem: Some(format!("unreadable CSV record: {e}")),
-                            };
-                            return Some((row, reader.position().byte()));
-                        }
-                    }
-                    let fields: Vec<String> = record.iter().map(str::to_string).collect();
-                    if fields.len() == 1 && fields[0].trim().is_empty() {
-                        continue;
-                    }
-                    let start = record.position().map(|p| p.byte()).unwrap_or(mark.0);
-                    let text = reader.get_ref().get_ref();
-                    let from = (mark.0 as usize).min(text.len());
-                    let mut to = (start as usize).clamp(from, text.len());
-                    // The record's position may point at the end of the previous line.
-                    while to < text.len() && matches!(text[to], b'\r' | b'\n') {
-                        to += 1;
-                    }
-                    mark.1 += text[from..to].iter().filter(|b| **b == b'\n').count() as u64;
-                    mark.0 = to as u64;
-                    let line = mark.1;
-                    let problem = (fields.len() != *width).then(|| {
+            Rows::Csv(records, width) => loop {
+                let r = records.next()?;
+                if r.problem.is_none() && r.fields.len() == 1 && r.fields[0].trim().is_empty() {
+                    continue;
+                }
+                let problem = r.problem.or_else(|| {
+                    (r.fields.len() != *width).then(|| {
                         format!(
                             "broken row: {} field(s), the header has {width}",
-                            fields.len()
+                            r.fields.len()
                         )
-                    });
-                    return Some((
-                        RawRow {
-                            line,
-                            fields,
-                            problem,
-                        },
-                        reader.position().byte(),
-                    ));
-                }
-            }
+                    })
+                });
+                let row = RawRow {
+                    line: r.line,
+                    fields: r.fields,
+                    problem,
+                };
+                return Some((row, records.offset()));
+            },
             Rows::Table(rows) => rows.next().map(|r| (r, 0)),
         }
     }
@@ -194,16 +167,10 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     let sample = &text.as_bytes()[..text.len().min(64 * 1024)];
     let mut best = (b',', false, 1usize);
     for &d in DELIMITERS {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(d)
-            .flexible(true)
-            .has_headers(false)
-            .from_reader(sample);
-        let counts: Vec<usize> = reader
-            .records()
+        let counts: Vec<usize> = Records::new(sample.to_vec(), d)
             .take(20)
-            .filter_map(|r| r.ok())
-            .map(|r| r.len())
+            .filter(|r| r.problem.is_none())
+            .map(|r| r.fields.len())
             .collect();
         let Some(&width) = counts.first() else {
             continue;
@@ -223,16 +190,15 @@ fn open_csv(path: &Path, options: &ReadOptions) -> Result<Source> {
     let size = bytes.len() as u64;
     let (text, encoding) = decode(bytes, options.encoding);
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(Cursor::new(text.into_bytes()));
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
-        Err(e) => {
-            return Err(Error::dataset(path, format!("unreadable CSV header: {e}")));
-        }
+    let mut records = Records::new(text.into_bytes(), delimiter);
+    let headers: Vec<String> = match records.next() {
+        None => vec![],
+        Some(r) => match r.problem {
+            None => r.fields.iter().map(|s| s.trim().to_string()).collect(),
+            Some(p) => {
+                return Err(Error::dataset(path, format!("unreadable CSV header: {p}")));
+            }
+        },
     };
     let headers = if headers.iter().all(String::is_empty) {
         vec![]
@@ -247,7 +213,7 @@ fn open_csv(path: &Path, options: &ReadOptions) -> Result<Source> {
         path: path.to_path_buf(),
         detected: format!("{encoding}, {shown}"),
         bytes: size,
-        rows: Rows::Csv(reader, headers.len(), (0, 1)),
+        rows: Rows::Csv(records, headers.len()),
         headers,
     })
 }
@@ -335,30 +301,59 @@ fn open_workbook(path: &Path, sheet: Option<&str>) -> Result<Source> {
             .cloned()
             .ok_or_else(|| bad("the workbook has no sheets".into()))?,
     };
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| bad(format!("sheet {name:?}: {e}")))?;
-    let first_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
-    let mut rows_iter = range.rows().enumerate();
-    let headers: Vec<String> = match rows_iter.next() {
-        Some((_, row)) => row
-            .iter()
-            .map(|c| cell_text(c).trim().to_string())
-            .collect(),
-        None => vec![],
+    // calamine 0.38 panics on some malformed files (a row number past u32 in a debug
+    // build, found by fuzzing): the file is bad, the import is not.
+    let cells = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sheet_cells(&mut workbook, &name)
+    }))
+    .map_err(|_| {
+        bad(format!(
+            "sheet {name:?}: the workbook reader failed on this file"
+        ))
+    })?
+    .map_err(|e| bad(format!("sheet {name:?}: {e}")))?;
+    let first_col = cells.iter().map(|c| c.1).min().unwrap_or(0);
+    let mut lines = cells.chunk_by(|a, b| a.0 == b.0);
+    // The header's last cell bounds every row: a value beyond it has no column name.
+    let (headers, width) = match lines.next() {
+        Some(header) => {
+            let width = header
+                .iter()
+                .map(|c| c.1 - first_col + 1)
+                .max()
+                .unwrap_or(0) as usize;
+            let mut names = vec![String::new(); width];
+            for (_, c, value) in header {
+                names[(c - first_col) as usize] = cell_text(value).trim().to_string();
+            }
+            (names, width)
+        }
+        None => (vec![], 0),
     };
+    let rows_left = cells.last().map_or(0, |c| c.0) as usize;
+    if width.saturating_mul(rows_left) > MAX_SHEET_CELLS {
+        return Err(bad(format!(
+            "sheet {name:?}: {width} columns up to row {rows_left} are more cells than an \
+             import reads from a workbook ({MAX_SHEET_CELLS}); export the sheet as CSV"
+        )));
+    }
     let mut rows = Vec::new();
-    for (i, row) in rows_iter {
-        let fields: Vec<String> = row.iter().map(cell_text).collect();
+    for line in lines {
+        let mut fields = vec![String::new(); width];
+        let mut problem = None;
+        for (_, c, value) in line {
+            if let Some(field) = fields.get_mut((c - first_col) as usize) {
+                *field = cell_text(value);
+                if let Data::Error(e) = value {
+                    problem.get_or_insert_with(|| format!("cell error {e}"));
+                }
+            }
+        }
         if fields.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let problem = row.iter().find_map(|c| match c {
-            Data::Error(e) => Some(format!("cell error {e}")),
-            _ => None,
-        });
         rows.push(RawRow {
-            line: first_row + i as u64 + 1,
+            line: line[0].0 as u64 + 1,
             fields,
             problem,
         });
@@ -370,6 +365,40 @@ fn open_workbook(path: &Path, sheet: Option<&str>) -> Result<Source> {
         headers,
         rows: Rows::Table(rows.into_iter()),
     })
+}
+
+/// Cells (columns × rows up to the last row) an import reads from one sheet at most.
+const MAX_SHEET_CELLS: usize = 50_000_000;
+
+/// The non-empty cells of a sheet, (row, column, value), in row order. An `.xlsx` sheet is read
+/// cell by cell: calamine's `worksheet_range` allocates every cell of the rectangle the used
+/// cells span, and one value in the last cell (XFD1048576) made that 549 GB, an abort
+/// (found by fuzzing, tests/it/import_fuzz.rs).
+fn sheet_cells(
+    workbook: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+    name: &str,
+) -> std::result::Result<Vec<(u32, u32, Data)>, String> {
+    let mut cells = Vec::new();
+    if let calamine::Sheets::Xlsx(xlsx) = workbook {
+        let mut reader = xlsx
+            .worksheet_cells_reader(name)
+            .map_err(|e| e.to_string())?;
+        while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+            let (row, col) = cell.get_position();
+            let value = Data::from(cell.get_value().clone());
+            if value != Data::Empty {
+                cells.push((row, col, value));
+            }
+        }
+    } else {
+        let range = workbook.worksheet_range(name).map_err(|e| e.to_string())?;
+        let (top, left) = range.start().unwrap_or((0, 0));
+        for (r, c, value) in range.used_cells() {
+            cells.push((top + r as u32, left + c as u32, value.clone()));
+        }
+    }
+    cells.sort_by_key(|c| (c.0, c.1));
+    Ok(cells)
 }
 
 /// A cell as the text a user sees: whole numbers without `.0`, dates as ISO 8601 (local).

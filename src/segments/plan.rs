@@ -25,6 +25,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::definition::{Body, Definition, Problem};
+use crate::engine::depth::{balance, check_sql};
 use crate::{Error, Result};
 
 /// The SQL schema holding one table per segment (`segment.<name>`, a `customer_id` column).
@@ -78,6 +79,8 @@ impl Planned {
 /// Parses a definition's SQL and rewrites `in_segment`; the error is the message for the
 /// definition's file.
 pub fn parse(def: &Definition) -> std::result::Result<Planned, String> {
+    let (Body::Filter(text) | Body::Sql(text)) = &def.body;
+    check_sql(text).map_err(|e| e.to_string())?;
     let mut statement = match &def.body {
         Body::Filter(filter) => {
             let condition = parse_condition(filter)?;
@@ -92,6 +95,7 @@ pub fn parse(def: &Definition) -> std::result::Result<Planned, String> {
         }
         Body::Sql(sql) => parse_query(sql)?,
     };
+    balance(&mut statement);
     let mut referenced = BTreeSet::new();
     let mut bad = None;
     let _ = visit_expressions_mut(&mut statement, |expr| {

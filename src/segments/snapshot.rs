@@ -8,9 +8,8 @@
 //! Runs on one store take an exclusive lock on `OUT/.lock` (see [`Store::lock`]).
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -68,11 +67,8 @@ pub struct Store {
     pub dir: PathBuf,
 }
 
-/// The held lock; released when dropped.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
+/// The held lock of a store; released when dropped.
+pub type Lock = crate::output::lock::DirLock;
 
 impl Store {
     pub fn new(dir: impl Into<PathBuf>) -> Store {
@@ -112,49 +108,7 @@ impl Store {
 
     /// Takes the store's exclusive lock, waiting up to `wait` for another run to finish.
     pub fn lock(&self, wait: Duration) -> Result<Lock> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        let path = self.dir.join(".lock");
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        let start = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    return Err(Error::io(
-                        &path,
-                        std::io::Error::new(
-                            std::io::ErrorKind::WouldBlock,
-                            format!(
-                                "another segment run holds the lock on {} ({}); waited {} s \
-                                 (--wait SECONDS waits longer)",
-                                self.dir.display(),
-                                holder.trim(),
-                                wait.as_secs()
-                            ),
-                        ),
-                    ));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
-            }
-        }
-        file.set_len(0).map_err(|e| Error::io(&path, e))?;
-        let _ = writeln!(
-            file,
-            "pid {} since {}",
-            std::process::id(),
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
-        Ok(Lock { _file: file })
+        crate::output::lock::lock_dir(&self.dir, wait, "segment run")
     }
 
     /// Repairs what a crashed run left (call with the lock held): staging folders are

@@ -60,7 +60,7 @@ fn import_with(
     import_json(dir, inputs, "m.toml", extra)
 }
 
-fn table<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub(crate) fn table<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     summary["tables"]
         .as_array()
         .unwrap()

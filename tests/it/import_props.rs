@@ -4,7 +4,9 @@
 //! unchanged, and the written tables and quarantine files hold exactly those rows.
 
 use std::path::Path;
+use std::time::Duration;
 
+use crmlens::import::report::Summary;
 use crmlens::import::source::{EncodingChoice, ReadOptions};
 use crmlens::import::{ImportOptions, import};
 use proptest::prelude::*;
@@ -66,6 +68,26 @@ fn quarantined(path: &Path) -> u64 {
     csv::Reader::from_path(path).unwrap().records().count() as u64
 }
 
+/// Imports `c.csv` and `o.csv` of `dir` with the mapping `m.toml` into `dir/out`.
+pub(crate) fn import_dir(dir: &Path) -> crmlens::Result<Summary> {
+    import(&ImportOptions {
+        inputs: vec![dir.join("c.csv"), dir.join("o.csv")],
+        mapping: dir.join("m.toml"),
+        out: dir.join("out"),
+        append: false,
+        overwrite: false,
+        no_merge: false,
+        allow_empty: false,
+        read: ReadOptions {
+            encoding: EncodingChoice::Auto,
+            delimiter: None,
+            sheet: None,
+        },
+        progress: false,
+        wait: Duration::ZERO,
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -81,17 +103,7 @@ proptest! {
         write_csv(&dir.join("c.csv"), &["id", "name", "phone", "email", "city", "kind"], &customers, delimiter);
         write_csv(&dir.join("o.csv"), &["id", "customer", "date", "sum", "status"], &orders, delimiter);
         std::fs::write(dir.join("m.toml"), MAPPING).unwrap();
-        let summary = import(&ImportOptions {
-            inputs: vec![dir.join("c.csv"), dir.join("o.csv")],
-            mapping: dir.join("m.toml"),
-            out: dir.join("out"),
-            append: false,
-            overwrite: false,
-            no_merge: false,
-            read: ReadOptions { encoding: EncodingChoice::Auto, delimiter: None, sheet: None },
-            progress: false,
-        })
-        .unwrap();
+        let summary = import_dir(dir).unwrap();
         for (t, n) in [("customers", customers.len()), ("orders", orders.len())] {
             let s = summary.tables.iter().find(|s| s.table == t).unwrap();
             // A record of one empty field is a blank line: no row at all.
