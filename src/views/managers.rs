@@ -243,6 +243,8 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
     };
     let (d30, d90) = (days_back(30)?, days_back(90)?);
     let statuses = purchase_statuses(env);
+    let deal_amount = env.money("amount", "deals.amount");
+    let order_amount = env.money("amount", "orders.amount");
     let act_day = env.local_date("occurred_at");
     let working_day = is_working_day(env, "day")?;
     let created_in = in_period("created_at")?;
@@ -347,7 +349,7 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
                as created_won, \
              count(*) filter (where status = 'won' and {closed_in}) as deals_won, \
              count(*) filter (where status = 'lost' and {closed_in}) as deals_lost, \
-             avg(cast(amount as double)) filter (where status = 'won' and {closed_in}) \
+             cast(avg({deal_amount}) filter (where status = 'won' and {closed_in}) as double) \
                as avg_deal_size, \
              avg(cast(cast({closed_local} as int) - cast({created_local} as int) as double)) \
                filter (where status = 'won' and {closed_in}) as avg_cycle_days \
@@ -360,7 +362,7 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
              count(*) filter (where seconds is null) as deals_unanswered \
            from first_touch group by manager_id), \
          rev as ( \
-           select manager_id, sum(cast(amount as double)) as revenue, count(*) as orders \
+           select manager_id, sum({order_amount}) as revenue, count(*) as orders \
            from orders where status in ({statuses}) and manager_id is not null and {ord_in} \
            group by manager_id){owned_cte}, \
          ids as ( \
@@ -382,7 +384,7 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
              as win_rate, \
            cast(dl.deals_won as double) \
              / cast(nullif(dl.deals_won + dl.deals_lost, 0) as double) as win_rate_closed, \
-           coalesce(rev.revenue, 0.0) as revenue, coalesce(rev.orders, 0) as orders, \
+           coalesce(rev.revenue, 0) as revenue, coalesce(rev.orders, 0) as orders, \
            dl.avg_deal_size, dl.avg_cycle_days, \
            r.response_median_minutes, \
            coalesce(r.responded_within_sla, 0) as responded_within_sla, \
@@ -485,6 +487,8 @@ pub fn items_known(env: &ViewEnv) -> bool {
 fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
     let attainment = attainment("actual", "target");
     let statuses = purchase_statuses(env);
+    let order_amount = env.money("o.amount", "orders.amount");
+    let item_price = env.money("i.unit_price", "order_items.unit_price");
     let up_to = env.up_to_as_of("o.ordered_at")?;
     let month = format!(
         "cast(date_trunc('month', {}) as date)",
@@ -498,8 +502,8 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
             "select o.manager_id, {month} as month, \
                case when i.order_id is null then cast(null as varchar) else p.category end \
                  as product_category, \
-               case when i.order_id is null then cast(o.amount as double) \
-                 else cast(i.quantity as double) * cast(i.unit_price as double) end as amount \
+               case when i.order_id is null then {order_amount} \
+                 else i.quantity * {item_price} end as amount \
              from orders o \
              left join order_items i on i.order_id = o.order_id \
              left join products p on p.product_id = i.product_id \
@@ -508,7 +512,7 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
     } else {
         format!(
             "select o.manager_id, {month} as month, cast(null as varchar) as product_category, \
-               cast(o.amount as double) as amount \
+               {order_amount} as amount \
              from orders o \
              where o.status in ({statuses}) and o.manager_id is not null and {up_to}"
         )
