@@ -444,7 +444,7 @@ pub fn unassigned_sql(env: &ViewEnv, period: Period) -> Result<String> {
 /// Plan attainment, the one definition (PRODUCT.md, "Plan vs actual"): actual ÷ target as a
 /// ratio, NULL when the target is 0. Over a group, pass the sums.
 pub fn attainment(actual: &str, target: &str) -> String {
-    format!("{actual} / nullif({target}, 0.0)")
+    format!("cast({actual} as double) / nullif(cast({target} as double), 0.0)")
 }
 
 /// `crmlens plan`: plan vs actual of `plan_actual` rolled up by `dims` (columns of the view)
@@ -463,12 +463,12 @@ pub fn plan_rollup_sql(dims: &[&str], from: Option<NaiveDate>, to: NaiveDate) ->
     format!(
         "select {columns}, \
            count(*) filter (where planned) as plan_rows, \
-           coalesce(sum(target) filter (where planned), 0.0) as target, \
-           case when count(*) filter (where planned) = 0 then 0.0 \
+           coalesce(sum(target) filter (where planned), 0) as target, \
+           case when count(*) filter (where planned) = 0 then 0 \
              else sum(actual) filter (where planned) end as actual, \
            100.0 * {attainment} as attainment_pct, \
-           coalesce(sum(actual) filter (where not planned), 0.0) as unplanned_actual, \
-           coalesce(sum(actual), 0.0) as total_actual \
+           coalesce(sum(actual) filter (where not planned), 0) as unplanned_actual, \
+           coalesce(sum(actual), 0) as total_actual \
          from plan_actual where {} \
          group by {columns} order by {}",
         conditions.join(" and "),
@@ -489,6 +489,8 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
     let statuses = purchase_statuses(env);
     let order_amount = env.money("o.amount", "orders.amount");
     let item_price = env.money("i.unit_price", "order_items.unit_price");
+    let target = env.money("target_amount", "plans.target_amount");
+    let no_money = format!("cast(null as decimal(38, {}))", env.config.currency_scale());
     let up_to = env.up_to_as_of("o.ordered_at")?;
     let month = format!(
         "cast(date_trunc('month', {}) as date)",
@@ -546,13 +548,13 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
            select row_number() over (order by period, manager_id, department, \
                product_category, target_amount) as plan_row, \
              cast(date_trunc('month', period) as date) as month, manager_id, department, \
-             product_category, cast(target_amount as double) as target \
+             product_category, {target} as target \
            from plans), \
          planned as ( \
            select p.plan_row, p.month, p.manager_id, p.department, p.product_category, \
              p.target, \
-             case when p.month > {as_of_month} or not ({measurable}) then cast(null as double) \
-               else coalesce(sum(c.actual), 0.0) end as actual \
+             case when p.month > {as_of_month} or not ({measurable}) then {no_money} \
+               else coalesce(sum(c.actual), 0) end as actual \
            from pl p left join cells c on {covers} \
            group by p.plan_row, p.month, p.manager_id, p.department, p.product_category, \
              p.target), \
@@ -565,7 +567,7 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
            {attainment} as attainment, true as planned \
          from planned \
          union all \
-         select month, manager_id, department, product_category, cast(null as double), \
+         select month, manager_id, department, product_category, {no_money}, \
            actual, cast(null as double), false \
          from unplanned"
     ))
