@@ -164,9 +164,29 @@ impl From<DataFusionError> for Error {
         {
             return Error::Query(message.clone());
         }
+        if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) {
+            return Error::DataFusion(e).context(MEMORY_HINT);
+        }
+        if let DataFusionError::Execution(message) = e.find_root()
+            && message.contains("converted value exceeds the representable i64 range")
+        {
+            return Error::DataFusion(e).context(DATE_RANGE_HINT);
+        }
         Error::DataFusion(e)
     }
 }
+
+/// What a query that ran out of its memory pool is told (the operators that can spill did;
+/// one that cannot needs more memory).
+pub const MEMORY_HINT: &str = "the query needs more memory than the engine may use: raise \
+     `[engine] memory_limit` in crmlens.toml (`[engine] spill_dir` on a disk with room lets \
+     sorts and aggregations spill)";
+
+/// What a query that met a date its nanosecond timestamps cannot hold is told (a year 1 in
+/// the data: DataFusion turns dates into nanosecond timestamps, which span 1677 to 2262).
+pub const DATE_RANGE_HINT: &str = "a date in the data is outside the dates crmlens computes \
+     with (1900-01-01 to 2199-12-31): `crmlens validate` names the table and column \
+     (timestamp_out_of_range)";
 
 impl From<Error> for DataFusionError {
     fn from(e: Error) -> Self {

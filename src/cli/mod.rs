@@ -68,8 +68,8 @@ pub struct GlobalArgs {
     /// Dataset directory (overrides the configuration)
     #[arg(long, global = true, value_name = "DIR")]
     pub dataset: Option<PathBuf>,
-    /// Analysis date YYYY-MM-DD [default: latest order date in the data]
-    #[arg(long, global = true, value_name = "DATE")]
+    /// Analysis date YYYY-MM-DD [default: latest order date in the data, not after today]
+    #[arg(long, global = true, value_name = "DATE", value_parser = crate::config::parse_date)]
     pub as_of: Option<NaiveDate>,
     /// Output format for result tables [default: table on a terminal, csv when piped]
     #[arg(long, global = true, value_enum)]

@@ -33,6 +33,11 @@ pub struct Config {
     /// as a TOML date (`as_of = 2024-06-30`) or a string (`as_of = "2024-06-30"`).
     #[serde(deserialize_with = "date_or_string")]
     pub as_of: Option<NaiveDate>,
+    /// The date taken as today (default: the system clock's date in the dataset time zone).
+    /// Timestamps after it are validation errors, and the default as_of ignores orders
+    /// dated after it.
+    #[serde(deserialize_with = "date_or_string")]
+    pub today: Option<NaiveDate>,
     /// The dataset's currency (ISO 4217), for labels.
     pub currency: String,
     /// Time zone of naive timestamps and of calendar-day arithmetic (IANA name).
@@ -288,6 +293,7 @@ impl Default for Config {
         Config {
             dataset: None,
             as_of: None,
+            today: None,
             currency: "USD".into(),
             timezone: "UTC".into(),
             purchase_statuses: vec!["paid".into()],
@@ -391,6 +397,11 @@ impl Config {
 
     /// Checks that go beyond types: a usable pipeline, a known time zone, sane numbers.
     fn check(&self) -> std::result::Result<(), String> {
+        for (key, date) in [("as_of", self.as_of), ("today", self.today)] {
+            if let Some(d) = date {
+                check_date(d).map_err(|e| format!("{key}: {e}"))?;
+            }
+        }
         if self.pipeline.stages.len() < 2 {
             return Err(
                 "pipeline.stages: expected at least two stages, e.g. [\"lead\", \"won\"]".into(),
@@ -504,6 +515,35 @@ impl Config {
         Ok(())
     }
 
+    /// The decimals of the currency's minor unit (ISO 4217): amounts stored as floats are
+    /// read at this precision.
+    pub fn currency_scale(&self) -> u8 {
+        const NONE: &[&str] = &[
+            "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+            "VND", "VUV", "XAF", "XOF", "XPF",
+        ];
+        const THREE: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+        let code = self.currency.to_ascii_uppercase();
+        if NONE.contains(&code.as_str()) {
+            0
+        } else if THREE.contains(&code.as_str()) {
+            3
+        } else {
+            2
+        }
+    }
+
+    /// Today: `today` when set, else the system clock's date in the dataset time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.today.unwrap_or_else(|| {
+            let now = chrono::Utc::now();
+            match self.timezone.parse::<chrono_tz_name::Tz>() {
+                Ok(zone) => now.with_timezone(&zone).date_naive(),
+                Err(_) => now.date_naive(),
+            }
+        })
+    }
+
     /// The `[datafusion]` table as `datafusion.*` option strings.
     pub fn datafusion_options(&self) -> Vec<(String, String)> {
         self.datafusion
@@ -540,6 +580,30 @@ fn date_or_string<'de, D: serde::Deserializer<'de>>(
     NaiveDate::parse_from_str(&text, "%Y-%m-%d")
         .map(Some)
         .map_err(|_| D::Error::custom(format!("expected a date YYYY-MM-DD, found {text:?}")))
+}
+
+/// The first date crmlens computes with: timestamps before it are validation errors.
+pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date");
+/// The last one: DataFusion turns dates into nanosecond timestamps, which end in April 2262,
+/// and the analyses reach years around as_of.
+pub const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2199, 12, 31).expect("a date");
+
+/// Whether a date (as_of, today) is one crmlens can compute with; the error says the range.
+pub fn check_date(date: NaiveDate) -> std::result::Result<NaiveDate, String> {
+    if (FIRST_DATE..=LAST_DATE).contains(&date) {
+        Ok(date)
+    } else {
+        Err(format!(
+            "{date} is outside the dates crmlens computes with ({FIRST_DATE} to {LAST_DATE})"
+        ))
+    }
+}
+
+/// A `YYYY-MM-DD` date in [`FIRST_DATE`]..=[`LAST_DATE`], for `--as-of`.
+pub fn parse_date(text: &str) -> std::result::Result<NaiveDate, String> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date YYYY-MM-DD, found {text:?}"))?;
+    check_date(date)
 }
 
 /// `[engine] memory_limit`, parsed where it is read ("4GB", "512MB", a number of bytes).

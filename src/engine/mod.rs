@@ -39,6 +39,8 @@ pub struct Engine {
     work: std::sync::OnceLock<tempfile::TempDir>,
     /// The views read from their materialised file.
     materialized: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Why the CLV model could not be fitted ([`Engine::model_error`]).
+    model_error: Option<String>,
 }
 
 impl Engine {
@@ -102,6 +104,7 @@ impl Engine {
             unavailable: HashMap::new(),
             work: std::sync::OnceLock::new(),
             materialized: std::sync::Mutex::new(std::collections::HashSet::new()),
+            model_error: None,
         };
         let model = match &config.clv.model_file {
             Some(path) => Some(crate::functions::clv::load_model(path)?),
@@ -112,7 +115,53 @@ impl Engine {
             crate::functions::clv::register_functions(&engine.ctx, model, &config.clv);
         }
         engine.unavailable = engine.register_views(has_model).await?;
+        engine.check_purchase_statuses().await?;
         Ok(engine)
+    }
+
+    /// Warns about a configured purchase status that no order has (a typo such as
+    /// `"payed"` would otherwise leave every analysis empty without a word), naming the
+    /// statuses the orders have and the closest one. Only statuses outside the contract's
+    /// (`paid`, `cancelled`, `refunded`) are looked up, so the usual configuration costs
+    /// no query.
+    async fn check_purchase_statuses(&self) -> Result<()> {
+        let statuses = &self.config.purchase_statuses;
+        let contract = crate::dataset::schema::ORDER_STATUSES;
+        if statuses.iter().all(|s| contract.contains(&s.as_str())) {
+            return Ok(());
+        }
+        let Ok(df) = self
+            .ctx
+            .sql("select distinct cast(status as varchar) from orders where status is not null order by 1")
+            .await
+        else {
+            return Ok(());
+        };
+        let present: Vec<String> = crate::columns::texts(&df.collect().await?, 0)?
+            .into_iter()
+            .flatten()
+            .collect();
+        for s in statuses.iter().filter(|s| !present.contains(s)) {
+            if contract.contains(&s.as_str()) {
+                continue;
+            }
+            let hint = crate::hint::closest(s, present.iter().map(String::as_str))
+                .map(|c| format!(" (did you mean {c:?}?)"))
+                .unwrap_or_default();
+            log::warn!(
+                "purchase_statuses: no order has status {s:?}{hint}; the orders' statuses are {} (only orders with a configured purchase status count as purchases)",
+                if present.is_empty() {
+                    "none (no orders)".to_string()
+                } else {
+                    present
+                        .iter()
+                        .map(|p| format!("{p:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+        }
+        Ok(())
     }
 
     /// Registers the built-in views (`customer_features`, `rfm`, …) for as_of. Without an
@@ -298,14 +347,22 @@ impl Engine {
     }
 
     /// The analysis date: the configured one, else the date (in the dataset time zone) of the
-    /// latest order (of the whole dataset, also under a scope).
+    /// latest order not after today (of the whole dataset, also under a scope; see
+    /// [`tables::latest_date`]).
     pub async fn as_of(&self) -> Result<NaiveDate> {
         if let Some(d) = self.config.as_of {
             return Ok(d);
         }
         self.as_of
             .get_or_try_init(|| async {
-                tables::latest_date(&self.ctx, "orders", "ordered_at", &self.config.timezone).await
+                tables::latest_date(
+                    &self.ctx,
+                    "orders",
+                    "ordered_at",
+                    &self.config.timezone,
+                    self.config.today(),
+                )
+                .await
             })
             .await
             .copied()

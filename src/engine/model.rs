@@ -18,6 +18,8 @@ impl Engine {
     /// filled when `needed`: with `[clv] model_file` when set (read at open), else with a
     /// BG/NBD + Gamma-Gamma model (days) fitted on the dataset and registered in this same
     /// engine. Returns the engine and where the model came from (None when no model is used).
+    /// A fit that fails is not an error here: the engine opens without the model and
+    /// [`Engine::model_error`] says why, for what needs the model columns to fail with.
     pub async fn open_with_model(
         config: &crate::config::Config,
         needed: bool,
@@ -29,7 +31,18 @@ impl Engine {
         if !needed {
             return Ok((engine, None));
         }
-        let model = engine.fit_model(ModelKind::BgNbd, TimeUnit::Days).await?;
+        let model = match engine.fit_model(ModelKind::BgNbd, TimeUnit::Days).await {
+            Ok(model) => model,
+            Err(e) => {
+                // One failed fit (no repeat purchases, as_of before the data) does not stop
+                // what does not need the model: the segments and report sections that do
+                // fail with this error ([`Engine::model_error`]), the others run.
+                let why = format!("the CLV model could not be fitted: {e}");
+                log::error!("{why}");
+                engine.model_error = Some(why);
+                return Ok((engine, None));
+            }
+        };
         let note = format!(
             "fitted in this run: BG/NBD + Gamma-Gamma (days) on {} customers, converged: {}",
             model.n_customers, model.converged
@@ -37,6 +50,12 @@ impl Engine {
         log::info!("CLV columns are used and no [clv] model_file is set: {note}");
         engine.use_model(model).await?;
         Ok((engine, Some(note)))
+    }
+
+    /// Why the CLV model this engine was opened for could not be fitted
+    /// ([`Engine::open_with_model`]); what needs the model columns fails with it.
+    pub fn model_error(&self) -> Option<&str> {
+        self.model_error.as_deref()
     }
 
     /// Registers a model's SQL functions (`clv_p_alive`, …) with the configured horizon,

@@ -2,7 +2,7 @@
 //! turning DataFusion's SQL errors into messages that list the names a user can use.
 
 use datafusion::arrow::array::Array;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::common::Column;
 use datafusion::common::TableReference;
@@ -13,7 +13,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext, col};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 
 use crate::dataset::TableSource;
 use crate::dataset::discover::{check_parquet_file, check_parquet_marks};
@@ -181,7 +181,7 @@ pub fn explain_sql_error(
         DataFusionError::SQL(..) | DataFusionError::Plan(_) | DataFusionError::SchemaError(..) => {
             Error::Query(root.to_string())
         }
-        _ => Error::DataFusion(e),
+        _ => Error::from(e),
     }
 }
 
@@ -196,40 +196,104 @@ pub fn table_names(ctx: &SessionContext) -> Vec<String> {
     names
 }
 
-/// The calendar date, in the dataset time zone, of the latest value of a timestamp column.
+/// The default as_of: the calendar date, in the dataset time zone, of the latest value of a
+/// timestamp column that is not after `today`. Values after today (an order dated 2031 in
+/// an export of 2026) are ignored with a warning saying how many there are, so that they do
+/// not move the analysis date into the future; `crmlens validate` reports them as errors.
 pub async fn latest_date(
     ctx: &SessionContext,
     table: &str,
     column: &str,
     timezone: &str,
+    today: NaiveDate,
 ) -> Result<NaiveDate> {
-    let sql = format!("select max(\"{column}\") from \"{table}\"");
-    let batches = ctx.sql(&sql).await?.collect().await?;
-    let array = batches
-        .iter()
-        .find(|b| b.num_rows() > 0)
-        .map(|b| b.column(0).clone())
-        .ok_or_else(|| Error::Query(format!("{table}.{column}: no rows")))?;
-    if array.is_null(0) {
-        return Err(Error::Query(format!(
-            "cannot take as_of from {table}.{column}: the table has no rows; pass --as-of DATE"
-        )));
-    }
-    let DataType::Timestamp(unit, tz) = array.data_type() else {
+    let provider = ctx.table_provider(table).await?;
+    let schema = provider.schema();
+    let Ok(field) = schema.field_with_name(column) else {
+        return Err(Error::Query(format!("{table} has no column {column}")));
+    };
+    let DataType::Timestamp(unit, tz) = field.data_type() else {
         return Err(Error::Query(format!("{table}.{column} is not a timestamp")));
     };
+    let after = instant_after(today, timezone, *unit, tz.is_some())?;
+    let c = format!("\"{column}\"");
+    let sql = format!(
+        "select max({c}) filter (where cast({c} as bigint) < {after}), \
+         count({c}) filter (where cast({c} as bigint) >= {after}) from \"{table}\""
+    );
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let batch = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .ok_or_else(|| Error::Query(format!("{table}.{column}: no rows")))?;
+    let (array, later) = (batch.column(0).clone(), batch.column(1).clone());
+    let later = datafusion::arrow::compute::cast(&later, &DataType::Int64)?;
+    let later = later
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::Int64Array>()
+        .map_or(0, |a| a.value(0));
+    if array.is_null(0) {
+        return Err(Error::Query(if later > 0 {
+            format!(
+                "cannot take as_of from {table}.{column}: all {later} values are after today ({today}); pass --as-of DATE, or set `today` in crmlens.toml"
+            )
+        } else {
+            format!(
+                "cannot take as_of from {table}.{column}: the table has no rows; pass --as-of DATE"
+            )
+        }));
+    }
     let raw = timestamp_micros(&array, *unit, 0);
     let utc = chrono::DateTime::from_timestamp_micros(raw)
         .ok_or_else(|| Error::Query(format!("{table}.{column}: timestamp {raw} out of range")))?;
     // A zoned timestamp is an instant: its calendar date is the one in the dataset zone.
     // A naive one is already wall-clock time in the dataset zone.
-    if tz.is_none() {
-        return Ok(utc.naive_utc().date());
+    let date = if tz.is_none() {
+        utc.naive_utc().date()
+    } else {
+        let zone: datafusion::arrow::array::timezone::Tz = timezone
+            .parse()
+            .map_err(|e| Error::Usage(format!("timezone {timezone:?}: {e}")))?;
+        utc.with_timezone(&zone).date_naive()
+    };
+    if later > 0 {
+        log::warn!(
+            "as_of {date}: the latest {table}.{column} not after today ({today}); {later} row(s) dated after today are ignored (`crmlens validate` lists them; --as-of DATE sets the date)"
+        );
     }
-    let zone: datafusion::arrow::array::timezone::Tz = timezone
-        .parse()
-        .map_err(|e| Error::Usage(format!("timezone {timezone:?}: {e}")))?;
-    Ok(utc.with_timezone(&zone).date_naive())
+    Ok(date)
+}
+
+/// The first instant after `date` (midnight of the next day in the dataset zone) as a raw
+/// value of a timestamp column of that unit: zoned columns hold instants, naive ones
+/// wall-clock time.
+pub fn instant_after(date: NaiveDate, timezone: &str, unit: TimeUnit, zoned: bool) -> Result<i64> {
+    let next = date
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| Error::Usage(format!("date {date} is out of range")))?;
+    instant(next, timezone, unit, zoned)
+}
+
+/// A wall-clock time of the dataset zone as a raw value of a timestamp column of that unit.
+pub fn instant(local: NaiveDateTime, timezone: &str, unit: TimeUnit, zoned: bool) -> Result<i64> {
+    let micros = if zoned {
+        let zone: datafusion::arrow::array::timezone::Tz = timezone
+            .parse()
+            .map_err(|e| Error::Usage(format!("timezone {timezone:?}: {e}")))?;
+        zone.from_local_datetime(&local)
+            .earliest()
+            .ok_or_else(|| Error::Usage(format!("{local} does not exist in {timezone}")))?
+            .timestamp_micros()
+    } else {
+        local.and_utc().timestamp_micros()
+    };
+    Ok(match unit {
+        TimeUnit::Second => micros.div_euclid(1_000_000),
+        TimeUnit::Millisecond => micros.div_euclid(1_000),
+        TimeUnit::Microsecond => micros,
+        TimeUnit::Nanosecond => micros.saturating_mul(1_000),
+    })
 }
 
 /// The columns of every table registered in the session's public schema.

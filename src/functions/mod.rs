@@ -5,6 +5,7 @@
 pub mod as_of;
 pub mod clv;
 pub mod json;
+pub mod money;
 pub mod window_funnel;
 
 use std::sync::Arc;
@@ -14,11 +15,12 @@ use datafusion::execution::FunctionRegistry;
 use crate::Result;
 
 /// Registers every CRM SQL function in a session state (or any function registry):
-/// `window_funnel` and `window_funnel_steps` (see [`window_funnel`]) and `json_get_str`
-/// (see [`json`]).
+/// `window_funnel` and `window_funnel_steps` (see [`window_funnel`]), `json_get_str`
+/// (see [`json`]) and `money` (see [`money`]).
 pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
     registry.register_udaf(Arc::new(window_funnel::window_funnel()))?;
     registry.register_udaf(Arc::new(window_funnel::window_funnel_steps()))?;
     registry.register_udf(Arc::new(json::udf()))?;
+    registry.register_udf(Arc::new(money::udf()))?;
     Ok(())
 }

@@ -244,19 +244,113 @@ pub fn normalize_phone(
     };
     let number =
         phonenumber::parse(region, &cleaned).map_err(|_| "not a phone number".to_string())?;
-    if !phonenumber::is_valid(&number) {
-        return Err(match region {
-            Some(r) if !cleaned.starts_with('+') => format!(
-                "not a valid number for {} (too short or no area code?)",
-                r.as_ref()
-            ),
-            Some(_) | None if !cleaned.starts_with('+') => {
-                "no country code and no default country".into()
-            }
-            _ => "not a valid phone number".into(),
-        });
+    let code = number.code().value();
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    // The crate's own check matches a pattern at the start of the number only, so a number
+    // with digits too many passes it (`+353 22 1234555`): the number must match whole.
+    if phonenumber::is_valid(&number)
+        && e164
+            .strip_prefix(&format!("+{code}"))
+            .is_some_and(|national| valid_for_code(code, national))
+    {
+        return Ok(e164);
     }
-    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+    if let Some(e164) = unstripped(&cleaned, code, region) {
+        return Ok(e164);
+    }
+    Err(match region {
+        Some(r) if !cleaned.starts_with('+') => format!(
+            "not a valid number for {} (too short or no area code?)",
+            r.as_ref()
+        ),
+        Some(_) | None if !cleaned.starts_with('+') => {
+            "no country code and no default country".into()
+        }
+        _ => "not a valid phone number".into(),
+    })
+}
+
+/// The E.164 form of a number the phonenumber crate called invalid because it cut a digit
+/// off: its parser strips a leading national prefix from the national number even when the
+/// number was complete (phonenumber 0.3.10 and 0.4.0, upstream issue 76 of
+/// whisperfish/rust-phonenumber), so with Russia's prefix `8` every area code starting with
+/// 8 (`+7 812 …` St Petersburg, 843 Kazan, 861 Krasnodar, 8-800 toll free) lost its first
+/// digit. libphonenumber strips the prefix only when what remains is a number; here the
+/// national number is read again from the digits as written (after the country code, or
+/// after the national prefix when there is one and the rest is valid, else all of them)
+/// and checked against the crate's metadata.
+fn unstripped(
+    cleaned: &str,
+    code: u16,
+    region: Option<phonenumber::country::Id>,
+) -> Option<String> {
+    let database = &*phonenumber::metadata::DATABASE;
+    let digits: String = cleaned.chars().filter(char::is_ascii_digit).collect();
+    let candidates: Vec<&str> = if cleaned.starts_with('+') {
+        vec![digits.strip_prefix(&code.to_string())?]
+    } else {
+        let meta = database.by_id(region?.as_ref())?;
+        if meta.country_code() != code {
+            return None;
+        }
+        match meta.national_prefix().and_then(|p| digits.strip_prefix(p)) {
+            Some(rest) => vec![rest, &digits],
+            None => vec![&digits],
+        }
+    };
+    candidates
+        .into_iter()
+        .find(|national| valid_for_code(code, national))
+        .map(|national| format!("+{code}{national}"))
+}
+
+/// Whether a national significant number is valid in a region of a country code.
+fn valid_for_code(code: u16, national: &str) -> bool {
+    phonenumber::metadata::DATABASE
+        .by_code(&code)
+        .is_some_and(|regions| regions.iter().any(|meta| valid_national(meta, national)))
+}
+
+/// Whether a national significant number is a valid number of a region: it matches the
+/// region's general pattern and the pattern of one kind of number, each as a whole
+/// (libphonenumber's `isValidNumberForRegion`).
+fn valid_national(meta: &phonenumber::Metadata, national: &str) -> bool {
+    let d = meta.descriptors();
+    whole_match(d.general(), national)
+        && [
+            d.fixed_line(),
+            d.mobile(),
+            d.toll_free(),
+            d.premium_rate(),
+            d.shared_cost(),
+            d.personal_number(),
+            d.voip(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|kind| whole_match(kind, national))
+}
+
+/// Whether a descriptor's pattern matches all of a national number, and its length is one
+/// of the descriptor's possible lengths (as the crate checks). The anchored patterns are
+/// compiled once, in the crate's pattern cache.
+fn whole_match(d: &phonenumber::metadata::Descriptor, national: &str) -> bool {
+    let lengths = d.possible_length();
+    if !lengths.is_empty() && !lengths.contains(&(national.len() as u16)) {
+        return false;
+    }
+    // The metadata's patterns are written across lines: whitespace is not part of them.
+    let anchored = format!("^(?x:{})$", d.national_number().as_str());
+    let cache = phonenumber::metadata::DATABASE.cache();
+    let Ok(mut cache) = cache.lock() else {
+        return false;
+    };
+    cache
+        .compile(&anchored)
+        .is_ok_and(|re| re.is_match(national))
 }
 
 /// A whole number (`1 200`, `12.0`).
@@ -568,6 +662,47 @@ mod tests {
             "+49301234567"
         );
         assert!(normalize_phone("n/a", ru()).is_err());
+        // Area codes starting with the national prefix 8 keep their 8 (issue 18, item 11).
+        for (raw, e164) in [
+            ("+78126265599", "+78126265599"),
+            ("+7 (843) 212-34-56", "+78432123456"),
+            ("8 861 234 56 78", "+78612345678"),
+            ("88312345678", "+78312345678"),
+            ("+7 846 123-45-67", "+78461234567"),
+            ("8-800-555-35-35", "+78005553535"),
+        ] {
+            assert_eq!(normalize_phone(raw, ru()).as_deref(), Ok(e164), "{raw}");
+        }
+    }
+
+    /// Agreement with libphonenumber (Python `phonenumbers` 9.0.43) over the corpus that
+    /// `benches/peers/phones_corpus.py` wrote: numbers of 48 countries, of every kind, in
+    /// E.164, international, national and digits-only forms, valid and not.
+    #[test]
+    fn phones_agree_with_libphonenumber() {
+        let corpus = include_str!("../../tests/data/phones.csv");
+        let mut reader = csv::Reader::from_reader(corpus.as_bytes());
+        let (mut rows, mut valid) = (0, 0);
+        let mut disagree = Vec::new();
+        for record in reader.records() {
+            let record = record.unwrap();
+            let (raw, region, want) = (&record[0], &record[1], &record[2]);
+            let region = (!region.is_empty()).then(|| region.parse().unwrap());
+            let got = normalize_phone(raw, region).unwrap_or_default();
+            rows += 1;
+            valid += usize::from(!want.is_empty());
+            if got != want {
+                disagree.push(format!(
+                    "{raw:?} ({region:?}): libphonenumber {want:?}, crmlens {got:?}"
+                ));
+            }
+        }
+        eprintln!(
+            "{} of {rows} raw values ({valid} valid) normalised as libphonenumber does",
+            rows - disagree.len()
+        );
+        assert!(rows > 3000, "{rows}");
+        assert!(disagree.is_empty(), "{}", disagree.join("\n"));
     }
 
     #[test]

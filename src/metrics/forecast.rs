@@ -49,9 +49,9 @@ fn forecast_sql(by: ForecastBy) -> String {
            count(*) filter (where overdue) as overdue_deals, \
            count(*) filter (where probability is null) as deals_without_probability, \
            count(*) filter (where amount is null) as deals_without_amount, \
-           coalesce(sum(amount), 0.0) as open_amount, \
-           coalesce(sum(weighted_amount), 0.0) as weighted_amount, \
-           coalesce(sum(amount) filter (where probability is null), 0.0) \
+           coalesce(sum(amount), 0) as open_amount, \
+           coalesce(sum(weighted_amount), 0) as weighted_amount, \
+           coalesce(sum(amount) filter (where probability is null), 0) \
              as amount_without_probability \
          from pipeline_forecast_deals \
          group by expected_close_month{group} \

@@ -73,8 +73,17 @@ pub async fn run(engine: &Engine, t: &Template, segments_dir: &Path) -> Result<R
     }
     let mut sections = Vec::new();
     for s in &t.sections {
+        let model_error = engine.model_error().filter(|_| {
+            s.analysis
+                .as_deref()
+                .is_some_and(|a| analysis::NEEDS_MODEL.contains(&a))
+        });
         let s = analysis::resolve(s);
-        let out = match section(engine, &s, segments_dir).await {
+        let result = match model_error {
+            Some(why) => Err(crate::Error::Query(why.to_string())),
+            None => section(engine, &s, segments_dir).await,
+        };
+        let out = match result {
             Ok((chart, table)) => SectionOut {
                 heading: s.heading.clone(),
                 text: s.text.clone(),

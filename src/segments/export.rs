@@ -2,8 +2,13 @@
 //! both, chosen columns, personal data masked.
 //!
 //! Masking: `hash` replaces a value with the lower-case hex SHA-256 of its normalised form
-//! (e-mail: trimmed, lower case; phone: `+` and digits only; anything else: trimmed), the
-//! form ad platforms match hashed audiences on; `redact` replaces it with NULL. NULL stays NULL.
+//! (e-mail: trimmed, lower case; phone: the E.164 number, `+` and digits, as Google's
+//! Customer Match asks; anything else: trimmed), the form ad platforms match hashed
+//! audiences on; `redact` replaces it with NULL. NULL stays NULL. Phones are entered in many
+//! forms (`8 (812) 626-55-99`, `0221 4940713`): each is normalised as `import` does, with
+//! the row's `country` when the snapshot has that column; a phone that cannot be made a
+//! valid E.164 number (a local number without a country) hashes to NULL, counted in a
+//! warning, since a hash of its digits would match no one.
 
 use std::sync::Arc;
 
@@ -100,6 +105,8 @@ pub fn apply(
             .collect::<Vec<_>>(),
     ));
     let control_index = schema.index_of("is_control").ok();
+    let country_index = schema.index_of("country").ok();
+    let mut unmatched = 0;
     let mut out = Vec::new();
     for batch in batches {
         let batch = match (spec.group, control_index) {
@@ -119,40 +126,88 @@ pub fn apply(
         let mut arrays: Vec<ArrayRef> = Vec::new();
         for (c, &i) in columns.iter().zip(&indices) {
             if spec.mask.contains(c) {
-                arrays.push(mask_column(c, batch.column(i), spec.mode)?);
+                let countries = country_index.map(|k| batch.column(k));
+                let (masked, lost) = mask_column(c, batch.column(i), spec.mode, countries)?;
+                unmatched += lost;
+                arrays.push(masked);
             } else {
                 arrays.push(batch.column(i).clone());
             }
         }
         out.push(RecordBatch::try_new(out_schema.clone(), arrays)?);
     }
+    if unmatched > 0 {
+        log::warn!(
+            "--mask: {unmatched} phone(s) could not be made a valid E.164 number{} and are written as NULL",
+            if country_index.is_some() {
+                ""
+            } else {
+                " (the snapshot has no `country` column to read local numbers with: add `country` to the segment's columns)"
+            }
+        );
+    }
     Ok((out_schema, out))
 }
 
-fn mask_column(name: &str, column: &ArrayRef, mode: MaskMode) -> Result<ArrayRef> {
+/// The masked column and the number of phones that could not be normalised (written NULL).
+fn mask_column(
+    name: &str,
+    column: &ArrayRef,
+    mode: MaskMode,
+    countries: Option<&ArrayRef>,
+) -> Result<(ArrayRef, usize)> {
     let text = cast(column, &DataType::Utf8)?;
     let values = text.as_string::<i32>();
-    let masked: StringArray = match mode {
-        MaskMode::Redact => StringArray::new_null(values.len()),
-        MaskMode::Hash => values
+    if mode == MaskMode::Redact {
+        return Ok((Arc::new(StringArray::new_null(values.len())), 0));
+    }
+    if !is_phone(name) {
+        let masked: StringArray = values
             .iter()
             .map(|v| v.map(|v| hash_value(name, v)))
-            .collect(),
-    };
-    Ok(Arc::new(masked))
+            .collect();
+        return Ok((Arc::new(masked), 0));
+    }
+    let countries = countries.map(|c| cast(c, &DataType::Utf8)).transpose()?;
+    let countries = countries.as_ref().map(|c| c.as_string::<i32>());
+    let mut lost = 0;
+    let masked: StringArray = values
+        .iter()
+        .enumerate()
+        .map(|(row, v)| {
+            let v = v?;
+            let country = countries.filter(|c| c.is_valid(row)).map(|c| c.value(row));
+            let hash = hash_phone(v, country);
+            lost += usize::from(hash.is_none());
+            hash
+        })
+        .collect();
+    Ok((Arc::new(masked), lost))
 }
 
-/// SHA-256 hex of the normalised value (see the module doc).
+fn is_phone(column: &str) -> bool {
+    column.contains("phone")
+}
+
+/// SHA-256 hex of the normalised value of a column other than a phone (see the module doc).
 pub fn hash_value(column: &str, value: &str) -> String {
     let normalised = match column {
         c if c.contains("email") => value.trim().to_lowercase(),
-        c if c.contains("phone") => value
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect(),
         _ => value.trim().to_string(),
     };
-    hex(&Sha256::digest(normalised.as_bytes()))
+    sha256_hex(&normalised)
+}
+
+/// SHA-256 hex of a phone's E.164 form (`+` and digits), read with the ISO country code when
+/// it has no country code of its own; None when it is not a valid number.
+pub fn hash_phone(value: &str, country: Option<&str>) -> Option<String> {
+    let region = country.and_then(|c| c.trim().to_ascii_uppercase().parse().ok());
+    let e164 = crate::import::normalize::normalize_phone(value, region).ok()?;
+    Some(sha256_hex(&e164))
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]
@@ -168,9 +223,18 @@ mod tests {
         );
         // printf %s +74951234567 | sha256sum
         assert_eq!(
-            hash_value("phone", "+7 (495) 123-45-67"),
-            "39cae6bb4e77fcd8ca8d244a9d724a620157b2ff34dadcc6565586f3a6005fbc"
+            hash_phone("+7 (495) 123-45-67", None).as_deref(),
+            Some("39cae6bb4e77fcd8ca8d244a9d724a620157b2ff34dadcc6565586f3a6005fbc")
         );
+        // A national form with the row's country hashes the same E.164 number (issue 18,
+        // item 12: the digits 84951234567 were hashed before); without a country it cannot
+        // be read, and hashes to nothing rather than to a hash that matches no one.
+        assert_eq!(
+            hash_phone("8 (495) 123-45-67", Some("RU")).as_deref(),
+            Some("39cae6bb4e77fcd8ca8d244a9d724a620157b2ff34dadcc6565586f3a6005fbc")
+        );
+        assert_eq!(hash_phone("8 (495) 123-45-67", None), None);
+        assert_eq!(hash_phone("12", Some("RU")), None);
     }
 
     fn snapshot() -> (Schema, RecordBatch) {

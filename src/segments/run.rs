@@ -339,7 +339,12 @@ pub async fn run(engine: &Engine, catalog: &Catalog, options: RunOptions) -> Res
                 Some(d) => Err(Error::Query(format!(
                     "it needs segment `{d}`, which failed"
                 ))),
-                None => evaluate(engine, p, &base).await,
+                None => match engine.model_error().filter(|_| p.needs_model()) {
+                    Some(why) => Err(Error::Query(format!(
+                        "it uses the CLV model's columns (p_alive, clv, …), and {why}"
+                    ))),
+                    None => evaluate(engine, p, &base).await,
+                },
             },
         };
         let members = match result {
@@ -444,6 +449,15 @@ pub async fn sizes(
             out.insert(name, Err(format!("it needs segment `{d}`, which failed")));
             continue;
         }
+        if let Some(why) = engine.model_error().filter(|_| p.needs_model()) {
+            out.insert(
+                name,
+                Err(format!(
+                    "it uses the CLV model's columns (p_alive, clv, …), and {why}"
+                )),
+            );
+            continue;
+        }
         let members = async {
             let df = plan::plan(ctx, p).await.map_err(Error::Query)?;
             let ids = df
@@ -501,6 +515,7 @@ impl ExportBase {
         catalog: &Catalog,
         order: &[String],
     ) -> Result<ExportBase> {
+        let names = order;
         let mut wanted: Vec<String> = vec!["customer_id".into()];
         for name in order {
             for c in &catalog.planned[name].def.columns {
@@ -537,6 +552,16 @@ impl ExportBase {
         let mut batch = RecordBatch::try_new(schema.clone(), sorted)?;
         // Ids as plain Utf8 in every output file, whatever the dataset stores.
         let ids = cast(batch.column(0), &DataType::Utf8)?;
+        if ids.null_count() > 0 {
+            return Err(Error::dataset(
+                &engine.dataset().root,
+                format!(
+                    "customers.customer_id has {} NULL value(s): a customer without an id cannot be a segment member (segments of this run: {}); `crmlens validate` lists the rows",
+                    ids.null_count(),
+                    names.join(", ")
+                ),
+            ));
+        }
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         fields[0] = Field::new("customer_id", DataType::Utf8, false);
         let mut cols = batch.columns().to_vec();

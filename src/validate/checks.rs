@@ -1,21 +1,25 @@
 //! The row-level checks of `validate`, each one SQL over the registered tables: nulls in
 //! columns that must not have them, duplicate keys, orphan references, values outside an
-//! enumeration or range, timestamps after as_of, negative amounts, unknown pipeline stages.
+//! enumeration or range, timestamps after today, after as_of or outside the dates crmlens
+//! computes with, NaN and infinite amounts, negative amounts, unknown pipeline stages.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef, TimeUnit};
 use datafusion::prelude::SessionContext;
 
 use super::{Finding, Severity, example_strings, usable_column};
 use crate::Result;
-use crate::config::Config;
+use crate::config::{Config, FIRST_DATE, LAST_DATE};
 use crate::dataset::schema::{ColumnKind, TableSpec};
+use crate::engine::tables::{instant, instant_after};
 
 pub(super) struct Checker<'a> {
     pub ctx: &'a SessionContext,
     pub config: &'a Config,
     pub as_of: Option<NaiveDate>,
+    /// The date taken as today ([`Config::today`]).
+    pub today: NaiveDate,
     pub usable: &'a [(&'static TableSpec, SchemaRef)],
 }
 
@@ -160,6 +164,73 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Timestamps before [`FIRST_DATE`] or after [`LAST_DATE`] (errors: no analysis can use
+    /// them), after today (errors, except for campaigns, which may be planned ahead), and
+    /// after as_of (warnings: analyses as of that date ignore them).
+    fn timestamp_checks(
+        &self,
+        spec: &TableSpec,
+        schema: &SchemaRef,
+        column: &str,
+        unit: TimeUnit,
+        zoned: bool,
+        checks: &mut Vec<Check>,
+    ) -> Result<()> {
+        let t = q(spec.name);
+        let col = q(column);
+        let raw = format!("cast({col} as bigint)");
+        let tz = &self.config.timezone;
+        let first = instant(FIRST_DATE.and_time(NaiveTime::MIN), tz, unit, zoned)?;
+        let last = instant_after(LAST_DATE, tz, unit, zoned)?;
+        let label = self.label(spec, schema, column);
+        checks.push(rows_check(
+            &t,
+            Severity::Error,
+            column,
+            "timestamp_out_of_range",
+            format!("({raw} < {first} or {raw} >= {last})"),
+            label.as_deref(),
+            format!(
+                "timestamps outside the dates crmlens computes with ({FIRST_DATE} to {LAST_DATE})"
+            ),
+        ));
+        // Campaigns may be planned ahead: their dates after today are not an error.
+        let planned = spec.name == "campaigns";
+        let future = instant_after(self.today, tz, unit, zoned)?;
+        if !planned {
+            checks.push(rows_check(
+                &t,
+                Severity::Error,
+                column,
+                "future_timestamp",
+                format!("{raw} >= {future} and {raw} < {last}"),
+                label.as_deref(),
+                format!(
+                    "timestamps after today ({}): an export cannot hold what has not happened yet; the default as_of ignores orders after today (set `today` in crmlens.toml when the system clock is not the date to check against)",
+                    self.today
+                ),
+            ));
+        }
+        if let Some(as_of) = self.as_of {
+            let after = instant_after(as_of, tz, unit, zoned)?;
+            let end = if planned { last } else { future.min(last) };
+            if after < end {
+                checks.push(rows_check(
+                    &t,
+                    Severity::Warning,
+                    column,
+                    "after_as_of",
+                    format!("{raw} >= {after} and {raw} < {end}"),
+                    label.as_deref(),
+                    format!(
+                        "timestamps after as_of {as_of} (analyses as of that date ignore them)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The checks of one table, in the order their findings are reported.
     fn checks(&self, spec: &TableSpec, schema: &SchemaRef) -> Result<Vec<Check>> {
         let t = q(spec.name);
@@ -287,33 +358,38 @@ impl Checker<'_> {
             // Number columns hold money (amounts, prices, costs, targets).
             if c.kind == ColumnKind::Number {
                 let label = self.label(spec, schema, c.name);
+                let floating = schema
+                    .field_with_name(c.name)
+                    .is_ok_and(|f| f.data_type().is_floating());
+                let finite = if floating {
+                    let not_finite =
+                        format!("(isnan({col}) or abs({col}) = cast('inf' as double))");
+                    checks.push(rows(
+                        Severity::Error,
+                        c.name,
+                        "not_a_number",
+                        not_finite.clone(),
+                        label.as_deref(),
+                        "NaN or infinite amounts: not money; analyses refuse them".into(),
+                    ));
+                    format!(" and not {not_finite}")
+                } else {
+                    String::new()
+                };
                 checks.push(rows(
                     Severity::Warning,
                     c.name,
                     "negative_amount",
-                    format!("{col} < 0"),
+                    format!("{col} < 0{finite}"),
                     label.as_deref(),
                     "negative amounts".into(),
                 ));
             }
             if c.kind == ColumnKind::Timestamp
-                && let Some(as_of) = self.as_of
                 && let Ok(field) = schema.field_with_name(c.name)
                 && let DataType::Timestamp(unit, tz) = field.data_type()
             {
-                let raw =
-                    super::after_as_of_raw(as_of, &self.config.timezone, *unit, tz.is_some())?;
-                let label = self.label(spec, schema, c.name);
-                checks.push(rows(
-                    Severity::Warning,
-                    c.name,
-                    "after_as_of",
-                    format!("cast({col} as bigint) >= {raw}"),
-                    label.as_deref(),
-                    format!(
-                        "timestamps after as_of {as_of} (analyses as of that date ignore them)"
-                    ),
-                ));
+                self.timestamp_checks(spec, schema, c.name, *unit, tz.is_some(), &mut checks)?;
             }
         }
 

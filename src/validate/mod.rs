@@ -5,18 +5,18 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
+use crate::Result;
 use crate::config::Config;
 use crate::dataset::discover::{Dataset, check_parquet_file};
 use crate::dataset::schema::{TableSpec, tables};
 use crate::engine::{dataset_path, session_context, tables as engine_tables};
 use crate::output::display_cell;
-use crate::{Error, Result};
 
 mod checks;
 
@@ -71,6 +71,8 @@ pub struct TableStatus {
 pub struct Report {
     pub dataset: PathBuf,
     pub as_of: Option<NaiveDate>,
+    /// The date taken as today: timestamps after it are errors.
+    pub today: NaiveDate,
     pub tables: Vec<TableStatus>,
     pub findings: Vec<Finding>,
     pub errors: usize,
@@ -211,13 +213,14 @@ pub async fn validate(config: &Config) -> Result<Report> {
         });
     }
 
+    let today = config.today();
     let as_of = match config.as_of {
         Some(d) => Some(d),
         None if usable
             .iter()
             .any(|(s, schema)| s.name == "orders" && usable_column(schema, s, "ordered_at")) =>
         {
-            engine_tables::latest_date(&ctx, "orders", "ordered_at", &config.timezone)
+            engine_tables::latest_date(&ctx, "orders", "ordered_at", &config.timezone, today)
                 .await
                 .ok()
         }
@@ -227,6 +230,7 @@ pub async fn validate(config: &Config) -> Result<Report> {
         ctx: &ctx,
         config,
         as_of,
+        today,
         usable: &usable,
     };
     for (spec, schema) in &usable {
@@ -245,6 +249,7 @@ pub async fn validate(config: &Config) -> Result<Report> {
     Ok(Report {
         dataset: root,
         as_of,
+        today,
         tables: statuses,
         findings,
         errors,
@@ -366,37 +371,6 @@ fn usable_column(schema: &SchemaRef, spec: &TableSpec, name: &str) -> bool {
         (Ok(field), Some(c)) => c.kind.accepts(field.data_type()),
         _ => false,
     }
-}
-
-/// The first instant after `as_of` (midnight of the next day in the dataset zone) as a raw
-/// value of a timestamp column of that unit: zoned columns hold instants, naive ones
-/// wall-clock time.
-fn after_as_of_raw(as_of: NaiveDate, timezone: &str, unit: TimeUnit, zoned: bool) -> Result<i64> {
-    let next = as_of
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .ok_or_else(|| Error::Usage(format!("as_of {as_of} is out of range")))?;
-    let micros = if zoned {
-        let zone: datafusion::arrow::array::timezone::Tz = timezone
-            .parse()
-            .map_err(|e| Error::Usage(format!("timezone {timezone:?}: {e}")))?;
-        zone.from_local_datetime(&next)
-            .earliest()
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "midnight after {as_of} does not exist in {timezone}"
-                ))
-            })?
-            .timestamp_micros()
-    } else {
-        next.and_utc().timestamp_micros()
-    };
-    Ok(match unit {
-        TimeUnit::Second => micros / 1_000_000,
-        TimeUnit::Millisecond => micros / 1_000,
-        TimeUnit::Microsecond => micros,
-        TimeUnit::Nanosecond => micros.saturating_mul(1_000),
-    })
 }
 
 /// Renders example values of a result column as short strings.

@@ -48,8 +48,9 @@
 //! - Months of the window without a purchase count as revenue 0, also those before an item's
 //!   first purchase: a customer acquired three months ago is not (yet) predictable.
 //!   `monthly_mean` = window revenue ÷ `xyz_months`; `monthly_cv` = population standard
-//!   deviation ÷ mean over the `xyz_months` values, computed from the deviations (not from
-//!   Σx² − n·mean², which cancels to a negative variance for steady buyers).
+//!   deviation ÷ mean over the `xyz_months` values, √(N·Σx² − (Σx)²) ÷ Σx with Σx and Σx²
+//!   exact decimal sums of money: no float sum whose last digits depend on the order of the
+//!   months, and no cancellation (N·Σx² − (Σx)² is exact and never negative).
 //!   `months_with_revenue` counts the window's months with at least one purchase.
 //! - No revenue in the window (mean ≤ 0): `monthly_cv`, `xyz_class` and `abc_xyz` are NULL.
 //!
@@ -141,11 +142,13 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
         config,
         env.as_of,
         "product_id",
-        "select i.product_id, p.purchase_date, \
-           cast(i.quantity as double) * cast(i.unit_price as double) as revenue, \
-           cast(i.quantity as bigint) as quantity \
-         from order_items i join purchases p on p.order_id = i.order_id \
-         where i.product_id is not null",
+        &format!(
+            "select i.product_id, p.purchase_date, i.quantity * {} as revenue, \
+               cast(i.quantity as bigint) as quantity \
+             from order_items i join purchases p on p.order_id = i.order_id \
+             where i.product_id is not null",
+            env.money("i.unit_price", "order_items.unit_price")
+        ),
     );
     let (names, join) = if env.has("products") {
         (
@@ -178,11 +181,9 @@ pub fn views(env: &ViewEnv) -> Result<Vec<View>> {
 /// quantity), one row per item.
 ///
 /// `facts` is grouped by item and month, then by item; it is read a second time for the
-/// revenue histogram of the ABC share (module doc), grouped by item only. The variance over the N
-/// months of the window comes from the k months with revenue (their population variance
-/// σk² and mean μk) and the N − k empty months, by the law of total variance:
-/// (k·σk² + k·(μk − μ)² + (N − k)·μ²) / N with μ = Σ / N. Every term is ≥ 0, so a steady
-/// buyer's variance cannot cancel to a negative number as Σx²/N − μ² can.
+/// revenue histogram of the ABC share (module doc), grouped by item only. The coefficient of
+/// variation over the N months of the window (empty months are 0) is √(N·Σx² − (Σx)²) ÷ Σx,
+/// from the window's sums of revenue and of squared revenue: exact decimals for money.
 fn classes(c: &AbcXyzConfig, as_of: NaiveDate, key: &str, facts: &str) -> String {
     let (a, b, x, y) = (c.a, c.b, c.x, c.y);
     let n = c.xyz_months;
@@ -219,9 +220,9 @@ fn classes(c: &AbcXyzConfig, as_of: NaiveDate, key: &str, facts: &str) -> String
            select {key}, sum(month_revenue) as revenue, sum(quantity) as quantity, \
              sum(month_exact) as exact, \
              count(case when in_window then 1 end) as months, \
-             coalesce(sum(case when in_window then month_revenue end), 0.0) / {n} as mean, \
-             avg(case when in_window then month_revenue end) as month_mean, \
-             var_pop(case when in_window then month_revenue end) as month_variance \
+             coalesce(sum(case when in_window then month_revenue end), 0) as window_sum, \
+             coalesce(sum(case when in_window then month_revenue * month_revenue end), 0) \
+               as window_sum_sq \
            from monthly group by {key}), \
          bucketed as ({rows}), \
          histogram as (select bucket, sum(positive) as bucket_revenue from ({totals}) \
@@ -244,10 +245,11 @@ fn classes(c: &AbcXyzConfig, as_of: NaiveDate, key: &str, facts: &str) -> String
              case when positive_total > 0 \
                then round(cast(cumulative as double) / cast(positive_total as double), 12) end \
                as cumulative_share, \
-             months as months_with_revenue, mean as monthly_mean, \
-             case when mean > 0 then round(sqrt((months * month_variance \
-               + months * (month_mean - mean) * (month_mean - mean) \
-               + ({n} - months) * mean * mean) / {n}) / mean, 12) end as monthly_cv \
+             months as months_with_revenue, \
+             cast(window_sum as double) / {n} as monthly_mean, \
+             case when window_sum > 0 then round(sqrt(greatest(cast({n} * window_sum_sq \
+               - window_sum * window_sum as double), 0.0)) / cast(window_sum as double), 12) \
+               end as monthly_cv \
            from ranked), \
          classed as ( \
            select *, \
@@ -277,13 +279,15 @@ pub fn summary_sql(entity: Entity) -> String {
            cross join (values ('X'), ('Y'), ('Z'), (cast(null as varchar))) x), \
          filled as ( \
            select g.abc_class, g.xyz_class, coalesce(c.items, 0) as items, \
-             coalesce(c.revenue, 0.0) as revenue \
+             coalesce(c.revenue, 0) as revenue \
            from grid g left join cells c on c.abc_class = g.abc_class \
              and coalesce(c.xyz_class, '') = coalesce(g.xyz_class, '') \
            where g.xyz_class is not null or c.items > 0) \
          select abc_class, xyz_class, abc_class || xyz_class as abc_xyz, items as {count}, \
            cast(items as double) / nullif(sum(items) over (), 0) as {count}_share, \
-           revenue, revenue / nullif(sum(revenue) over (), 0) as revenue_share \
+           revenue, \
+           cast(revenue as double) / nullif(cast(sum(revenue) over () as double), 0) \
+             as revenue_share \
          from filled \
          order by xyz_class is null, abc_class, xyz_class"
     )

@@ -89,10 +89,11 @@ pub fn base_monthly_sql(env: &ViewEnv, dim: Option<CustomerDim>) -> String {
          select b.month, {b_key}b.customers, coalesce(a.active_customers, 0) as active_customers, \
            coalesce(s.buyers, 0) as buyers, coalesce(s.new_customers, 0) as new_customers, \
            coalesce(s.buyers, 0) - coalesce(s.new_customers, 0) as returning_customers, \
-           coalesce(s.orders, 0) as orders, coalesce(s.revenue, 0.0) as revenue, \
-           coalesce(s.revenue, 0.0) / nullif(b.customers, 0) as arpu, \
-           coalesce(s.revenue, 0.0) / nullif(a.active_customers, 0) as revenue_per_active, \
-           s.revenue / nullif(s.buyers, 0) as revenue_per_buyer \
+           coalesce(s.orders, 0) as orders, coalesce(s.revenue, 0) as revenue, \
+           cast(coalesce(s.revenue, 0) as double) / nullif(b.customers, 0) as arpu, \
+           cast(coalesce(s.revenue, 0) as double) / nullif(a.active_customers, 0) \
+             as revenue_per_active, \
+           cast(s.revenue as double) / nullif(s.buyers, 0) as revenue_per_buyer \
          from base b \
          left join active a on a.month = b.month{a_same} \
          left join sales s on s.month = b.month{s_same}",

@@ -125,6 +125,7 @@ pub fn channel_revenue_sql(env: &ViewEnv, keys: &str, filter: &str) -> Result<St
     );
     let up_to = env.up_to_as_of("ordered_at")?;
     let statuses = purchase_statuses(env);
+    let amount = env.money("amount", "orders.amount");
     let share_over = if keys.contains("month") {
         "partition by month"
     } else {
@@ -135,12 +136,14 @@ pub fn channel_revenue_sql(env: &ViewEnv, keys: &str, filter: &str) -> Result<St
            select {keys}, sum(amount) as revenue, count(*) as orders, \
              count(distinct customer_id) as customers \
            from (select {month} as month, {channel} as channel, customer_id, \
-                   cast(amount as double) as amount \
+                   {amount} as amount \
                  from orders \
                  where status in ({statuses}) and ordered_at is not null and {up_to}) \
            where {filter} group by {keys}) \
-         select {keys}, revenue, orders, customers, revenue / orders as avg_order_value, \
-           revenue / nullif(sum(revenue) over ({share_over}), 0.0) as revenue_share \
+         select {keys}, revenue, orders, customers, \
+           cast(revenue as double) / orders as avg_order_value, \
+           cast(revenue as double) / nullif(cast(sum(revenue) over ({share_over}) as double), 0.0) \
+             as revenue_share \
          from sales"
     ))
 }

@@ -30,16 +30,27 @@ pub fn view(env: &ViewEnv) -> Result<View> {
     // Without item costs the column is a typed NULL and there is nothing to join.
     let (margin, margin_join) = if env.has("order_items") && env.has("products") {
         (
-            "mg.margin",
-            "left join (select p.customer_id, \
-               sum(cast(i.quantity as double) * (cast(i.unit_price as double) - cast(pr.unit_cost as double))) as margin \
-               from purchases p join order_items i on i.order_id = p.order_id \
-               join products pr on pr.product_id = i.product_id group by p.customer_id) mg \
-               on mg.customer_id = c.customer_id",
+            "mg.margin".to_string(),
+            format!(
+                "left join (select p.customer_id, \
+                   sum(i.quantity * ({} - {})) as margin \
+                   from purchases p join order_items i on i.order_id = p.order_id \
+                   join products pr on pr.product_id = i.product_id group by p.customer_id) mg \
+                   on mg.customer_id = c.customer_id",
+                env.money("i.unit_price", "order_items.unit_price"),
+                env.money("pr.unit_cost", "products.unit_cost")
+            ),
         )
     } else {
-        ("cast(null as double) as margin", "")
+        (
+            format!(
+                "cast(null as decimal(38, {})) as margin",
+                env.config.currency_scale()
+            ),
+            String::new(),
+        )
     };
+    let refunded = env.money("amount", "orders.amount");
     let clv_horizon = env.config.clv.horizon_days;
     let clv = if env.has_model {
         format!(
@@ -64,7 +75,7 @@ pub fn view(env: &ViewEnv) -> Result<View> {
              count(distinct purchase_date) as purchase_days, {windows} \
            from purchases group by customer_id), \
          refunds as ( \
-           select customer_id, count(*) as refunds, sum(cast(amount as double)) as refunded_amount \
+           select customer_id, count(*) as refunds, sum({refunded}) as refunded_amount \
            from orders where status = 'refunded' and customer_id is not null \
              and {refund_up_to} group by customer_id) \
          select c.customer_id, c.kind, c.name, c.country, {city}, c.created_at, \
@@ -73,7 +84,7 @@ pub fn view(env: &ViewEnv) -> Result<View> {
            {as_of} - a.last_purchase_date as recency_days, \
            coalesce(a.frequency, 0) as frequency, \
            coalesce(a.monetary, 0) as monetary, \
-           a.monetary / a.frequency as avg_order_value, \
+           cast(a.monetary as double) / a.frequency as avg_order_value, \
            {as_of} - a.first_purchase_date as tenure_days, \
            coalesce(a.purchase_days, 0) as purchase_days, \
            coalesce(a.purchases_30d, 0) as purchases_30d, coalesce(a.revenue_30d, 0) as revenue_30d, \

@@ -243,6 +243,8 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
     };
     let (d30, d90) = (days_back(30)?, days_back(90)?);
     let statuses = purchase_statuses(env);
+    let deal_amount = env.money("amount", "deals.amount");
+    let order_amount = env.money("amount", "orders.amount");
     let act_day = env.local_date("occurred_at");
     let working_day = is_working_day(env, "day")?;
     let created_in = in_period("created_at")?;
@@ -347,7 +349,7 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
                as created_won, \
              count(*) filter (where status = 'won' and {closed_in}) as deals_won, \
              count(*) filter (where status = 'lost' and {closed_in}) as deals_lost, \
-             avg(cast(amount as double)) filter (where status = 'won' and {closed_in}) \
+             cast(avg({deal_amount}) filter (where status = 'won' and {closed_in}) as double) \
                as avg_deal_size, \
              avg(cast(cast({closed_local} as int) - cast({created_local} as int) as double)) \
                filter (where status = 'won' and {closed_in}) as avg_cycle_days \
@@ -360,7 +362,7 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
              count(*) filter (where seconds is null) as deals_unanswered \
            from first_touch group by manager_id), \
          rev as ( \
-           select manager_id, sum(cast(amount as double)) as revenue, count(*) as orders \
+           select manager_id, sum({order_amount}) as revenue, count(*) as orders \
            from orders where status in ({statuses}) and manager_id is not null and {ord_in} \
            group by manager_id){owned_cte}, \
          ids as ( \
@@ -382,7 +384,7 @@ pub fn kpis_sql(env: &ViewEnv, period: Period) -> Result<String> {
              as win_rate, \
            cast(dl.deals_won as double) \
              / cast(nullif(dl.deals_won + dl.deals_lost, 0) as double) as win_rate_closed, \
-           coalesce(rev.revenue, 0.0) as revenue, coalesce(rev.orders, 0) as orders, \
+           coalesce(rev.revenue, 0) as revenue, coalesce(rev.orders, 0) as orders, \
            dl.avg_deal_size, dl.avg_cycle_days, \
            r.response_median_minutes, \
            coalesce(r.responded_within_sla, 0) as responded_within_sla, \
@@ -442,7 +444,7 @@ pub fn unassigned_sql(env: &ViewEnv, period: Period) -> Result<String> {
 /// Plan attainment, the one definition (PRODUCT.md, "Plan vs actual"): actual ÷ target as a
 /// ratio, NULL when the target is 0. Over a group, pass the sums.
 pub fn attainment(actual: &str, target: &str) -> String {
-    format!("{actual} / nullif({target}, 0.0)")
+    format!("cast({actual} as double) / nullif(cast({target} as double), 0.0)")
 }
 
 /// `crmlens plan`: plan vs actual of `plan_actual` rolled up by `dims` (columns of the view)
@@ -461,12 +463,12 @@ pub fn plan_rollup_sql(dims: &[&str], from: Option<NaiveDate>, to: NaiveDate) ->
     format!(
         "select {columns}, \
            count(*) filter (where planned) as plan_rows, \
-           coalesce(sum(target) filter (where planned), 0.0) as target, \
-           case when count(*) filter (where planned) = 0 then 0.0 \
+           coalesce(sum(target) filter (where planned), 0) as target, \
+           case when count(*) filter (where planned) = 0 then 0 \
              else sum(actual) filter (where planned) end as actual, \
            100.0 * {attainment} as attainment_pct, \
-           coalesce(sum(actual) filter (where not planned), 0.0) as unplanned_actual, \
-           coalesce(sum(actual), 0.0) as total_actual \
+           coalesce(sum(actual) filter (where not planned), 0) as unplanned_actual, \
+           coalesce(sum(actual), 0) as total_actual \
          from plan_actual where {} \
          group by {columns} order by {}",
         conditions.join(" and "),
@@ -485,6 +487,10 @@ pub fn items_known(env: &ViewEnv) -> bool {
 fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
     let attainment = attainment("actual", "target");
     let statuses = purchase_statuses(env);
+    let order_amount = env.money("o.amount", "orders.amount");
+    let item_price = env.money("i.unit_price", "order_items.unit_price");
+    let target = env.money("target_amount", "plans.target_amount");
+    let no_money = format!("cast(null as decimal(38, {}))", env.config.currency_scale());
     let up_to = env.up_to_as_of("o.ordered_at")?;
     let month = format!(
         "cast(date_trunc('month', {}) as date)",
@@ -498,8 +504,8 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
             "select o.manager_id, {month} as month, \
                case when i.order_id is null then cast(null as varchar) else p.category end \
                  as product_category, \
-               case when i.order_id is null then cast(o.amount as double) \
-                 else cast(i.quantity as double) * cast(i.unit_price as double) end as amount \
+               case when i.order_id is null then {order_amount} \
+                 else i.quantity * {item_price} end as amount \
              from orders o \
              left join order_items i on i.order_id = o.order_id \
              left join products p on p.product_id = i.product_id \
@@ -508,7 +514,7 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
     } else {
         format!(
             "select o.manager_id, {month} as month, cast(null as varchar) as product_category, \
-               cast(o.amount as double) as amount \
+               {order_amount} as amount \
              from orders o \
              where o.status in ({statuses}) and o.manager_id is not null and {up_to}"
         )
@@ -542,13 +548,13 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
            select row_number() over (order by period, manager_id, department, \
                product_category, target_amount) as plan_row, \
              cast(date_trunc('month', period) as date) as month, manager_id, department, \
-             product_category, cast(target_amount as double) as target \
+             product_category, {target} as target \
            from plans), \
          planned as ( \
            select p.plan_row, p.month, p.manager_id, p.department, p.product_category, \
              p.target, \
-             case when p.month > {as_of_month} or not ({measurable}) then cast(null as double) \
-               else coalesce(sum(c.actual), 0.0) end as actual \
+             case when p.month > {as_of_month} or not ({measurable}) then {no_money} \
+               else coalesce(sum(c.actual), 0) end as actual \
            from pl p left join cells c on {covers} \
            group by p.plan_row, p.month, p.manager_id, p.department, p.product_category, \
              p.target), \
@@ -561,7 +567,7 @@ fn plan_actual_sql(env: &ViewEnv) -> Result<String> {
            {attainment} as attainment, true as planned \
          from planned \
          union all \
-         select month, manager_id, department, product_category, cast(null as double), \
+         select month, manager_id, department, product_category, {no_money}, \
            actual, cast(null as double), false \
          from unplanned"
     ))

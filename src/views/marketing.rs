@@ -108,7 +108,7 @@ fn member_outcomes_sql(env: &ViewEnv) -> Result<String> {
          select x.campaign_id, x.customer_id, x.is_control, x.ref_at, x.window_end, \
            x.responded, \
            (x.converted_recorded or coalesce(b.purchases, 0) > 0) as converted, \
-           coalesce(b.purchases, 0) as purchases, coalesce(b.revenue, 0.0) as revenue \
+           coalesce(b.purchases, 0) as purchases, coalesce(b.revenue, 0) as revenue \
          from measured x left join bought b on b.campaign_id = x.campaign_id \
            and b.customer_id = x.customer_id and b.ref_at = x.ref_at"
     ))
@@ -137,16 +137,17 @@ fn campaign_sql(env: &ViewEnv) -> Result<String> {
     {
         let created = env.up_to_as_of("created_at")?;
         let closed = env.up_to_as_of("closed_at")?;
+        let amount = env.money("amount", "deals.amount");
         (
             format!(
                 ", d as (select campaign_id, count(*) as deals, \
                    count(*) filter (where status = 'won' and (closed_at is null or {closed})) as won_deals, \
-                   coalesce(sum(cast(amount as double)) filter (where status = 'won' and (closed_at is null or {closed})), 0.0) as won_amount \
+                   coalesce(sum({amount}) filter (where status = 'won' and (closed_at is null or {closed})), 0) as won_amount \
                  from deals where campaign_id is not null and {created} group by campaign_id)"
             ),
             "left join d on d.campaign_id = k.campaign_id",
             "coalesce(d.deals, 0) as deals, coalesce(d.won_deals, 0) as won_deals, \
-             coalesce(d.won_amount, 0.0) as won_amount"
+             coalesce(d.won_amount, 0) as won_amount"
                 .to_string(),
         )
     } else {
@@ -228,6 +229,7 @@ fn sources_sql(env: &ViewEnv) -> Result<String> {
     let created = env.up_to_as_of("c.created_at")?;
     let deal_created = env.up_to_as_of("d.created_at")?;
     let closed = env.up_to_as_of("d.closed_at")?;
+    let amount = env.money("d.amount", "deals.amount");
     let source = if env.has_column("customers", "acquisition_source") {
         "coalesce(c.acquisition_source, '(none)')"
     } else {
@@ -247,13 +249,13 @@ fn sources_sql(env: &ViewEnv) -> Result<String> {
                    select coalesce(d.source, '(none)') as source, count(*) as deals, \
                      count(*) filter (where d.status = 'won' and (d.closed_at is null or {closed})) as won, \
                      count(*) filter (where d.status = 'lost' and (d.closed_at is null or {closed})) as lost, \
-                     coalesce(sum(cast(d.amount as double)) filter (where d.status = 'won' and (d.closed_at is null or {closed})), 0.0) as won_amount \
+                     coalesce(sum({amount}) filter (where d.status = 'won' and (d.closed_at is null or {closed})), 0) as won_amount \
                    from deals d where {deal_created} group by 1),"
             ),
             "count(h.customer_id) as leads_with_deal",
             "coalesce(ds.deals, 0) as deals, coalesce(ds.won, 0) as won, \
              coalesce(ds.lost, 0) as lost, coalesce(ds.deals, 0) - coalesce(ds.won, 0) - coalesce(ds.lost, 0) as open, \
-             coalesce(ds.won_amount, 0.0) as won_amount",
+             coalesce(ds.won_amount, 0) as won_amount",
             "full join ds on ds.source = l.source",
         )
     } else {
@@ -281,13 +283,13 @@ fn sources_sql(env: &ViewEnv) -> Result<String> {
          {deals_ctes} \
          l as ( \
            select {source} as source, count(*) as leads, {lead_deal}, \
-             count(b.customer_id) as buyers, coalesce(sum(b.revenue), 0.0) as customer_revenue \
+             count(b.customer_id) as buyers, coalesce(sum(b.revenue), 0) as customer_revenue \
            from customers c left join buy b on b.customer_id = c.customer_id {has_deal_join} \
            {lead_filter} group by 1), \
          j as ( \
            select {ds_source} as source, coalesce(l.leads, 0) as leads, \
              coalesce(l.leads_with_deal, 0) as leads_with_deal, coalesce(l.buyers, 0) as buyers, \
-             coalesce(l.customer_revenue, 0.0) as customer_revenue, {deal_cols} \
+             coalesce(l.customer_revenue, 0) as customer_revenue, {deal_cols} \
            from l {deal_join}) \
          select source, leads, leads_with_deal, buyers, customer_revenue, deals, won, lost, open, \
            won_amount, \

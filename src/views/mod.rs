@@ -6,7 +6,7 @@
 //! Base views every analysis shares:
 //! - `purchases`: the orders that count as purchases (configured statuses), made on or before
 //!   as_of, with `purchase_date`, the calendar date in the dataset time zone, and `amount` as
-//!   a double;
+//!   exact money (a decimal: [`ViewEnv::money`]);
 //! - `purchase_days`: purchases aggregated per customer and day (the "daily-aggregated
 //!   purchases" of the CLV definitions).
 
@@ -50,6 +50,12 @@ impl ViewEnv<'_> {
     /// as_of as a SQL date literal.
     pub fn as_of_sql(&self) -> String {
         format!("DATE '{}'", self.as_of.format("%Y-%m-%d"))
+    }
+
+    /// SQL: an amount (`expr`, the column `name` as `table.column` for errors) as exact money
+    /// (see [`crate::functions::money`]): sums of it are the same on every run.
+    pub fn money(&self, expr: &str, name: &str) -> String {
+        format!("money({expr}, '{name}', {})", self.config.currency_scale())
     }
 
     /// Whether the dataset has a table.
@@ -200,12 +206,13 @@ fn base(env: &ViewEnv) -> Result<Vec<View>> {
         .join(", ");
     let date = env.local_date("ordered_at");
     let up_to = env.up_to_as_of("ordered_at")?;
+    let amount = env.money("amount", "orders.amount");
     Ok(vec![
         View {
             name: "purchases",
             sql: format!(
                 "select customer_id, order_id, ordered_at, {date} as purchase_date, \
-                 cast(amount as double) as amount \
+                 {amount} as amount \
                  from orders \
                  where status in ({statuses}) and customer_id is not null \
                  and ordered_at is not null and {up_to}"

@@ -237,7 +237,7 @@ fn cohort_sql(env: &ViewEnv, dim: Option<CustomerDim>) -> String {
          cells as ( \
            select {key}cohort, month, \
              case when month = event_month then customers else 0 end as customers, \
-             case when month = event_month then coalesce(revenue, 0.0) else 0.0 end as revenue, \
+             case when month = event_month then coalesce(revenue, 0) else 0 end as revenue, \
              cast(sum(case when month = event_month then delta else 0 end) \
                over ({part}order by month \
                  rows between unbounded preceding and current row) as bigint) as retained \
@@ -256,7 +256,8 @@ fn cohort_sql(env: &ViewEnv, dim: Option<CustomerDim>) -> String {
            month, cohort_size, customers, \
            cast(customers as double) / cast(cohort_size as double) as retention, \
            retained, revenue, \
-           revenue / nullif(cohort_revenue, 0.0) as revenue_retention \
+           cast(revenue as double) / nullif(cast(cohort_revenue as double), 0.0) \
+             as revenue_retention \
          from sized"
     )
 }

@@ -32,9 +32,9 @@
 //! ranks are counted. A bucket whose edge is missing (n = 1: t_k = 1 = n) is reached by no
 //! one, so a lone customer scores 1 as `percent_rank()` = 0 says. The measures are computed
 //! twice (DataFusion does not share a subquery between two uses), for the histogram and for
-//! the rows: see [`super::buckets`] for how the two float sums of one customer's monetary
-//! value fall in the same bucket. Ranks still compare the float sums, as before: equal cents
-//! that float sums split (three amounts or more, added in different orders) rank apart.
+//! the rows; monetary is an exact decimal sum (`purchases.amount` is money, see
+//! [`crate::functions::money`]), so both evaluations give the same value, the same bucket,
+//! and equal cents rank together.
 
 use std::path::Path;
 

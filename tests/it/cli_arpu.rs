@@ -25,17 +25,18 @@ fn by_region_on_hand_computed_data() {
     //     Mar: A, C, E all active and buying 70 + 30 + 40 = 140, C and E new.
     //   South Jan: B, nobody active or buying. Feb: B active, new, 200. Mar: B, D; B active
     //     (Feb 20), nobody buys.
+    // Revenue is money, written at currency precision (100.00; it was the float 100.0).
     assert_eq!(
         r.stdout,
         "month,value,customers,active_customers,buyers,new_customers,returning_customers,\
          orders,revenue,arpu,revenue_per_active,revenue_per_buyer\n\
-         2024-01-01,North,1,1,1,1,0,1,100.0,100.0,100.0,100.0\n\
-         2024-01-01,South,1,0,0,0,0,0,0.0,0.0,,\n\
-         2024-02-01,North,2,1,1,0,1,1,50.0,25.0,50.0,50.0\n\
-         2024-02-01,South,1,1,1,1,0,1,200.0,200.0,200.0,200.0\n\
-         2024-03-01,North,3,3,3,2,1,3,140.0,46.666666666666664,46.666666666666664,\
+         2024-01-01,North,1,1,1,1,0,1,100.00,100.0,100.0,100.0\n\
+         2024-01-01,South,1,0,0,0,0,0,0.00,0.0,,\n\
+         2024-02-01,North,2,1,1,0,1,1,50.00,25.0,50.0,50.0\n\
+         2024-02-01,South,1,1,1,1,0,1,200.00,200.0,200.0,200.0\n\
+         2024-03-01,North,3,3,3,2,1,3,140.00,46.666666666666664,46.666666666666664,\
          46.666666666666664\n\
-         2024-03-01,South,2,1,0,0,0,0,0.0,0.0,0.0,\n"
+         2024-03-01,South,2,1,0,0,0,0,0.00,0.0,0.0,\n"
     );
 }
 

@@ -9,7 +9,8 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::common::{crmlens, run, tempdir};
 
-fn generate(dir: &Path) {
+/// `crmlens generate` of 300 customers (seed 11) into `dir/data`.
+pub fn generate(dir: &Path) {
     let r = run(crmlens(dir).args([
         "generate",
         "--out",
@@ -23,7 +24,7 @@ fn generate(dir: &Path) {
 }
 
 /// Replaces `<table>.parquet` with the result of `select` over it (registered as `t`).
-async fn rewrite(data: &Path, table: &str, select: &str) {
+pub async fn rewrite(data: &Path, table: &str, select: &str) {
     let file = data.join(format!("{table}.parquet"));
     let ctx = SessionContext::new();
     ctx.register_parquet("t", file.to_str().unwrap(), ParquetReadOptions::default())
@@ -150,13 +151,15 @@ async fn damaged_copy_yields_exactly_the_injected_faults() {
         ("error", "surveys", "score", "wrong_type", 0),
         ("error", "products", "category", "missing_column", 0),
         ("warning", "orders", "amount", "negative_amount", 1),
-        ("warning", "activities", "occurred_at", "after_as_of", 1),
+        // 100 years ahead: after today, an error (issue 18, item 9; it was an after_as_of
+        // warning before).
+        ("error", "activities", "occurred_at", "future_timestamp", 1),
     ]
     .into_iter()
     .map(|(s, t, c, k, n)| (s.into(), t.into(), c.into(), k.into(), n))
     .collect();
     assert_eq!(findings(&report), expected, "{}", r.stdout);
-    assert_eq!(report["errors"], 8);
+    assert_eq!(report["errors"], 9);
 
     let find = |check: &str, table: &str| {
         report["findings"]
@@ -209,7 +212,7 @@ async fn damaged_copy_yields_exactly_the_injected_faults() {
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
-            .contains("validation FAILED: 8 error(s), 2 warning(s)"),
+            .contains("validation FAILED: 9 error(s), 1 warning(s)"),
         "{}",
         r.stdout
     );

@@ -3,6 +3,7 @@
 //! `distributed` and `distributed_cli` (feature `distributed`) compare a Ballista cluster's
 //! results with local ones.
 
+mod answers;
 mod architecture;
 mod cli_abc_xyz;
 mod cli_arpu;

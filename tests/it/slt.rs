@@ -45,10 +45,21 @@ fn column_type(dt: &DataType) -> DefaultColumnType {
 }
 
 /// Cells as text: NULL for null, (empty) for the empty string, floats rounded to 10
-/// significant digits so results do not depend on summation order.
+/// significant digits so results do not depend on summation order. Decimals (money, summed
+/// exactly) are written as the same numbers as floats, so an expected `350.0` holds whether
+/// the column is a float or a decimal.
 fn cell(array: &ArrayRef, row: usize, fmt: &ArrayFormatter) -> String {
     if array.is_null(row) {
         return "NULL".into();
+    }
+    if matches!(
+        array.data_type(),
+        DataType::Decimal128(..) | DataType::Decimal256(..)
+    ) {
+        let floats = datafusion::arrow::compute::cast(array, &DataType::Float64).unwrap();
+        let opts = FormatOptions::default();
+        let fmt = ArrayFormatter::try_new(floats.as_ref(), &opts).unwrap();
+        return cell(&floats, row, &fmt);
     }
     if let Some(f) = array
         .as_any()

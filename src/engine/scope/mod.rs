@@ -127,9 +127,15 @@ pub(crate) async fn register(
     }
     let as_of = match config.as_of {
         Some(_) => None,
-        None => tables::latest_date(&loader, "orders", "ordered_at", &config.timezone)
-            .await
-            .ok(),
+        None => tables::latest_date(
+            &loader,
+            "orders",
+            "ordered_at",
+            &config.timezone,
+            config.today(),
+        )
+        .await
+        .ok(),
     };
     let customers = loader.table("customers").await?;
     if customers

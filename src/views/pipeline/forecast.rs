@@ -63,10 +63,13 @@ pub(super) fn forecast_deals_sql(env: &ViewEnv) -> String {
            reached_at, {close} as expected_close_date, \
            coalesce(expected < {as_of}, false) as overdue, \
            cast(date_trunc('month', {close}) as date) as expected_close_month, \
-           amount * probability as weighted_amount \
+           cast(amount * probability as decimal(38, {scale})) as weighted_amount \
          from e",
         // greatest() skips NULL: a deal without an expected date must not land on as_of.
         close = format!("case when expected is not null then greatest(expected, {as_of}) end"),
+        // Money to the cent per deal, so that the forecast's sums of it are exact (the
+        // same on every run) and at currency precision.
+        scale = env.config.currency_scale(),
     )
 }
 
@@ -74,8 +77,8 @@ pub(super) fn forecast_sql() -> String {
     "select expected_close_month, stage_order, stage, count(*) as open_deals, \
        count(*) filter (where overdue) as overdue_deals, \
        count(*) filter (where amount is null) as deals_without_amount, \
-       coalesce(sum(amount), 0.0) as open_amount, max(probability) as probability, \
-       case when max(probability) is not null then coalesce(sum(weighted_amount), 0.0) end \
+       coalesce(sum(amount), 0) as open_amount, max(probability) as probability, \
+       case when max(probability) is not null then coalesce(sum(weighted_amount), 0) end \
          as weighted_amount \
      from pipeline_forecast_deals \
      group by expected_close_month, stage_order, stage \

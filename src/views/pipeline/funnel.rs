@@ -29,9 +29,12 @@ pub(super) fn deal_facts_sql(env: &ViewEnv) -> Result<String> {
     let source = env.column_or_null("deals", "d", "source", "varchar");
     let category = env.column_or_null("deals", "d", "product_category", "varchar");
     let amount = if env.has_column("deals", "amount") {
-        "cast(d.amount as double) as amount".to_string()
+        format!("{} as amount", env.money("d.amount", "deals.amount"))
     } else {
-        "cast(null as double) as amount".to_string()
+        format!(
+            "cast(null as decimal(38, {})) as amount",
+            env.config.currency_scale()
+        )
     };
     let created_date = env.local_date("d.created_at");
     let closed_date = env.local_date("c.closed_at");
