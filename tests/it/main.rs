@@ -34,6 +34,7 @@ mod distributed_cli;
 mod docs;
 mod fixtures;
 mod import_props;
+mod json_functions;
 mod scope;
 mod slt;
 mod views_ranking;
