@@ -85,18 +85,40 @@ async fn phase<T>(
     progress.phase(name);
     reset_peak_rss();
     let started = std::time::Instant::now();
-    let out = work.await.map_err(|e| e.context(format!("{name} phase")))?;
-    let (seconds, peak) = (started.elapsed().as_secs_f64(), peak_rss());
-    log::info!(
-        "{name}: {seconds:.1} s, peak memory {}",
-        peak.map_or("unknown".into(), |b| format!("{} MB", b >> 20))
-    );
-    phases.push(Phase {
+    let out = work.await;
+    let this = Phase {
         phase: name.to_string(),
-        seconds,
-        peak_rss_bytes: peak,
-    });
-    Ok(out)
+        seconds: started.elapsed().as_secs_f64(),
+        peak_rss_bytes: peak_rss(),
+    };
+    match out {
+        Ok(out) => {
+            log::info!("{}", this.line());
+            phases.push(this);
+            Ok(out)
+        }
+        Err(e) => {
+            // A run that fails after an hour still says where the hour went.
+            for done in phases.iter() {
+                log::error!("done: {}", done.line());
+            }
+            log::error!("failed: {}", this.line());
+            Err(e.context(format!("{name} phase")))
+        }
+    }
+}
+
+impl Phase {
+    /// `customer_features: 723.0 s, peak memory 15403 MB`.
+    fn line(&self) -> String {
+        format!(
+            "{}: {:.1} s, peak memory {}",
+            self.phase,
+            self.seconds,
+            self.peak_rss_bytes
+                .map_or("unknown".into(), |b| format!("{} MB", b >> 20))
+        )
+    }
 }
 
 /// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).

@@ -271,7 +271,7 @@ pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineConfig {
-    /// Memory limit for query execution, e.g. "4GB" or "512MB"; unset = half of the machine's
+    /// Memory limit for query execution, e.g. "4GB" or "512MB"; unset = 35% of the machine's
     /// memory (or of the container's limit), see [`crate::engine::session::DEFAULT_MEMORY_SHARE`].
     #[serde(deserialize_with = "memory_limit")]
     pub memory_limit: Option<ByteSize>,

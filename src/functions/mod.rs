@@ -15,12 +15,12 @@ use datafusion::execution::FunctionRegistry;
 use crate::Result;
 
 /// Registers every CRM SQL function in a session state (or any function registry):
-/// `window_funnel` and `window_funnel_steps` (see [`window_funnel`]), `json_get_str`
+/// `window_funnel` and `window_funnel_steps` (see [`window_funnel`]), the JSON functions
 /// (see [`json`]) and `money` (see [`money`]).
 pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
     registry.register_udaf(Arc::new(window_funnel::window_funnel()))?;
     registry.register_udaf(Arc::new(window_funnel::window_funnel_steps()))?;
-    registry.register_udf(Arc::new(json::udf()))?;
+    json::register(registry)?;
     registry.register_udf(Arc::new(money::udf()))?;
     Ok(())
 }

@@ -36,6 +36,7 @@ mod docs;
 mod fixtures;
 mod import_fuzz;
 mod import_props;
+mod json_functions;
 mod lost_data;
 mod scope;
 mod scope_leaks;
