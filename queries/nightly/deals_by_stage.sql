@@ -10,4 +10,4 @@ join (
 ) h on h.deal_id = d.deal_id and h.rn = 1
 where d.status = 'open'
 group by h.stage
-order by open_deals desc
+order by open_deals desc, h.stage
