@@ -153,7 +153,7 @@ mod tests {
     use super::*;
 
     /// Every column type of the dataset contract (text, JSON text, integer, decimal amount,
-    /// boolean, UTC timestamp, date) plus a view's float, a count, a list and NULLs: to polars
+    /// boolean, UTC timestamp, date) plus a view's decimal money, a float, a count, a list and NULLs: to polars
     /// and back gives the same values, and polars sees the types and values Arrow holds.
     #[tokio::test]
     async fn round_trip_with_every_column_type() {
@@ -163,6 +163,7 @@ mod tests {
             .unwrap();
         let query = "select o.customer_id, c.name, c.email, o.amount, o.ordered_at, \
              m.active, p.period, e.properties, i.quantity, f.monetary, \
+             cast(f.monetary as double) / 7 as ratio, \
              count(*) over (partition by o.customer_id) as n, \
              make_array(o.order_id, o.status) as tags \
              from orders o join customers c using (customer_id) \
@@ -190,7 +191,9 @@ mod tests {
         assert_eq!(dtype("active"), PlType::Boolean);
         assert_eq!(dtype("period"), PlType::Date);
         assert_eq!(dtype("quantity"), PlType::Int64);
-        assert_eq!(dtype("monetary"), PlType::Float64);
+        // Money in the views is an exact decimal at currency precision (issue 18, item 13).
+        assert_eq!(dtype("monetary"), PlType::Decimal(38, 2));
+        assert_eq!(dtype("ratio"), PlType::Float64);
         assert_eq!(dtype("tags"), PlType::List(Box::new(PlType::String)));
         // Values cell by cell against Arrow's, on a row with NULLs and one without.
         for row in [0, arrow.num_rows() - 1] {
