@@ -563,14 +563,7 @@ fn rerun_replaces_the_snapshot_and_the_lock_keeps_runs_apart() {
     };
     let a = spawn("2024-06-30");
     let b = spawn("2024-05-31");
-    for child in [a, b] {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    crate::common::wait_all_ok([a, b]);
     for name in ["one_time", "recent", "everyone"] {
         for as_of in ["2024-05-31", "2024-06-30"] {
             let dir = s.out().join(name).join(as_of);

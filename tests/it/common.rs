@@ -49,6 +49,18 @@ impl Run {
     }
 }
 
+/// Waits for commands started side by side; fails with its stderr unless each succeeded.
+pub fn wait_all_ok(children: impl IntoIterator<Item = std::process::Child>) {
+    for child in children {
+        let out = child.wait_with_output().expect("crmlens runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 pub fn run(cmd: &mut Command) -> Run {
     let out = cmd.output().expect("crmlens runs");
     let run = Run {

@@ -215,14 +215,7 @@ fn concurrent_appends_lose_no_rows() {
     std::fs::write(dir.join("orders_b.csv"), orders("B", 20_000, 50)).unwrap();
     let a = spawn_import(dir, "out", &["orders_a.csv"], &["--append"], &[]);
     let b = spawn_import(dir, "out", &["orders_b.csv"], &["--append"], &[]);
-    for child in [a, b] {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    crate::common::wait_all_ok([a, b]);
     assert_eq!(parquet_rows(&dir.join("out/orders.parquet")), 40_100);
 }
 
