@@ -8,7 +8,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef, TimeUnit};
 use datafusion::prelude::SessionContext;
 
-use super::{Finding, Severity, example_strings, usable_column};
+use super::{Finding, Severity, example_strings, keys, usable_column};
 use crate::Result;
 use crate::config::{Config, FIRST_DATE, LAST_DATE};
 use crate::dataset::schema::{ColumnKind, TableSpec};
@@ -44,9 +44,16 @@ enum Count {
     /// Rows of the table matching a condition: counted for all such checks of a table in one
     /// pass over it (one `sum(case …)` per check), so validating a table reads it once.
     Rows(String),
-    /// A query of its own returning one count (duplicate keys, orphans: both aggregations,
-    /// which spill to disk under the memory limit rather than hold a join's build side).
-    Query(String),
+    /// Rows sharing a key: the query of the key columns (no NULLs) for the hashed count of
+    /// [`keys::duplicate_rows`], and the exact SQL count that confirms a count > 0.
+    Duplicates { keys: String, exact: String },
+    /// Rows whose reference has no target: the queries of both columns (no NULLs) for
+    /// [`keys::orphan_rows`], and the exact SQL count that confirms a count > 0.
+    Orphans {
+        referring: String,
+        target: String,
+        exact: String,
+    },
 }
 
 /// One check of a table, in the order its findings are reported.
@@ -124,7 +131,7 @@ impl Checker<'_> {
             .iter()
             .filter_map(|c| match &c.count {
                 Count::Rows(cond) => Some(cond.as_str()),
-                Count::Query(_) => None,
+                _ => None,
             })
             .collect();
         let mut row_counts = if conditions.is_empty() {
@@ -140,9 +147,27 @@ impl Checker<'_> {
         }
         .into_iter();
         for check in checks {
-            let count = match &check.count {
-                Count::Rows(_) => row_counts.next().unwrap_or(0),
-                Count::Query(sql) => self.scalar(sql).await?,
+            let what = format!("{}.{}", spec.name, check.column);
+            let hashed = match &check.count {
+                Count::Rows(_) => None,
+                Count::Duplicates { keys, exact } => {
+                    Some((keys::duplicate_rows(self.ctx, keys, &what).await?, exact))
+                }
+                Count::Orphans {
+                    referring,
+                    target,
+                    exact,
+                } => Some((
+                    keys::orphan_rows(self.ctx, referring, target, &what).await?,
+                    exact,
+                )),
+            };
+            let count = match hashed {
+                None => row_counts.next().unwrap_or(0),
+                Some((0, _)) => 0,
+                // Hashes found something: the exact count (rare, and the examples need a
+                // query of their own anyway).
+                Some((_, exact)) => self.scalar(exact).await?,
             };
             if count == 0 {
                 continue;
@@ -277,7 +302,10 @@ impl Checker<'_> {
                     "rows sharing a key ({}) that must be unique",
                     spec.key.join(", ")
                 ),
-                count: Count::Query(format!("select coalesce(sum(n), 0) from ({dups})")),
+                count: Count::Duplicates {
+                    keys: format!("select {keys} from {t} where {not_null}"),
+                    exact: format!("select coalesce(sum(n), 0) from ({dups})"),
+                },
                 examples: Some(format!(
                     "select concat_ws('/', {label}) as k from ({dups}) order by 1 limit 5"
                 )),
@@ -307,9 +335,13 @@ impl Checker<'_> {
                             "rows whose {} is not a {}.{}",
                             r.column, r.table, r.target
                         ),
-                        count: Count::Query(format!(
-                            "select coalesce(sum(referring), 0) from ({keys}) where target = 0"
-                        )),
+                        count: Count::Orphans {
+                            referring: format!("select {c} from {t} where {c} is not null"),
+                            target: format!("select {tc} from {tt} where {tc} is not null"),
+                            exact: format!(
+                                "select coalesce(sum(referring), 0) from ({keys}) where target = 0"
+                            ),
+                        },
                         examples: Some(format!(
                             "select cast(k as varchar) as example from ({keys}) where target = 0 order by 1 limit 5"
                         )),

@@ -19,6 +19,7 @@ use crate::engine::{dataset_path, session_context, tables as engine_tables};
 use crate::output::display_cell;
 
 mod checks;
+mod keys;
 
 /// How bad a finding is: errors fail validation (exit code 1), warnings and notes do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

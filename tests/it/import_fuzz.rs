@@ -47,7 +47,7 @@ fn budget() -> Duration {
 /// Runs `check` on values of `strategy` until the time is up; keeps each input whose
 /// outcome (the features `check` returns) adds something new, and every input that panics.
 /// Returns (cases, corpus size, panics).
-fn fuzz<S: Strategy>(
+pub(crate) fn fuzz<S: Strategy>(
     target: &str,
     strategy: S,
     bytes: impl Fn(&S::Value) -> Vec<u8>,
@@ -89,8 +89,41 @@ where
     (cases, kept, panics)
 }
 
+/// Fuzzes text files made by editing seed files line by line: up to `max` times, a line
+/// replaced by or inserted before a line of `line`. `check` gets the seed's index and the text.
+pub(crate) fn fuzz_edits(
+    target: &str,
+    seeds: &[String],
+    line: impl Strategy<Value = String>,
+    max: usize,
+    check: impl Fn(usize, &str) -> Vec<String>,
+) -> (u64, usize, usize) {
+    let strategy = (
+        0..seeds.len(),
+        prop::collection::vec((0.0..1.0f64, any::<bool>(), line), 1..max),
+    );
+    let edited = |(seed, edits): &(usize, Vec<(f64, bool, String)>)| -> String {
+        let mut lines: Vec<String> = seeds[*seed].lines().map(str::to_string).collect();
+        for (at, replace, text) in edits {
+            let i = ((lines.len() as f64) * at) as usize;
+            if *replace && i < lines.len() {
+                lines[i] = text.clone();
+            } else {
+                lines.insert(i.min(lines.len()), text.clone());
+            }
+        }
+        lines.join("\n")
+    };
+    fuzz(
+        target,
+        strategy,
+        |v| edited(v).into_bytes(),
+        |v| check(v.0, &edited(v)),
+    )
+}
+
 /// A message with its numbers and quoted values blanked: one feature per kind of message.
-fn shape(message: &str) -> String {
+pub(crate) fn shape(message: &str) -> String {
     let mut out = String::new();
     let mut quoted = false;
     for c in message.chars() {
@@ -406,36 +439,15 @@ fn mapping() {
         "[a-z_]{1,12} = \"[^\"\\\\]{0,8}\"",
         "\\PC{0,20}",
     ];
-    let strategy = (
-        0..seeds.len(),
-        prop::collection::vec((0.0..1.0f64, any::<bool>(), line), 1..5),
-    );
-    let build = |(seed, edits): &(usize, Vec<(f64, bool, String)>)| -> String {
-        let mut lines: Vec<String> = seeds[*seed].lines().map(str::to_string).collect();
-        for (at, replace, text) in edits {
-            let i = ((lines.len() as f64) * at) as usize;
-            if *replace && i < lines.len() {
-                lines[i] = text.clone();
-            } else {
-                lines.insert(i.min(lines.len()), text.clone());
-            }
-        }
-        lines.join("\n")
-    };
-    let (_, _, panics) = fuzz(
-        "mapping",
-        strategy,
-        |v| build(v).into_bytes(),
-        |v| {
-            let tmp = tempdir();
-            let path = tmp.path().join("m.toml");
-            std::fs::write(&path, build(v)).unwrap();
-            let outcome = Mapping::load(&path).and_then(|m| m.plan(&path));
-            vec![match outcome {
-                Ok(plan) => format!("plan of {} table(s)", plan.tables.len()),
-                Err(e) => format!("error {}: {}", e.exit_code(), shape(&e.to_string())),
-            }]
-        },
-    );
+    let (_, _, panics) = fuzz_edits("mapping", &seeds, line, 5, |_, text| {
+        let tmp = tempdir();
+        let path = tmp.path().join("m.toml");
+        std::fs::write(&path, text).unwrap();
+        let outcome = Mapping::load(&path).and_then(|m| m.plan(&path));
+        vec![match outcome {
+            Ok(plan) => format!("plan of {} table(s)", plan.tables.len()),
+            Err(e) => format!("error {}: {}", e.exit_code(), shape(&e.to_string())),
+        }]
+    });
     assert_eq!(panics, 0);
 }

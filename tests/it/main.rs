@@ -39,6 +39,7 @@ mod import_props;
 mod json_functions;
 mod lost_data;
 mod scope;
+mod scope_fuzz;
 mod scope_leaks;
 mod scope_repro;
 mod slt;

@@ -20,12 +20,12 @@ use crate::fixtures::write;
 use crate::scope::{open, runtime, small};
 
 /// Customer `C{i}`'s marker, in its name, e-mail, phone and order channel.
-fn marker(i: usize) -> String {
+pub(crate) fn marker(i: usize) -> String {
     format!("Zq{i}x")
 }
 
 /// The amount of customer `C{i}`'s one order, as the engine prints it.
-fn amount(i: usize) -> String {
+pub(crate) fn amount(i: usize) -> String {
     format!("{}.375", 7100 + 1000 * i)
 }
 
@@ -33,7 +33,7 @@ fn amount(i: usize) -> String {
 /// customers and orders whose text and amounts carry each customer's markers. The texts are
 /// no numbers, dates or valid regular expressions, so every cast or regex over them fails
 /// quoting the value.
-fn marked(dir: &Path) {
+pub(crate) fn marked(dir: &Path) {
     small(dir);
     order_items(dir);
     products(dir);
@@ -136,7 +136,7 @@ fn products(dir: &Path) {
 }
 
 /// The scopes tried, with the customers (1-based) each one sees.
-const SCOPES: &[(&str, &[usize])] = &[
+pub(crate) const SCOPES: &[(&str, &[usize])] = &[
     ("manager=M1", &[1, 2]),
     ("manager=M2,M3", &[3, 4, 5]),
     ("department=West", &[4, 5]),
@@ -232,7 +232,7 @@ const PREFIXES: &[&str] = &[
 ];
 
 /// Every cell of a result as text, one row per line.
-fn text(batches: &[RecordBatch]) -> String {
+pub(crate) fn text(batches: &[RecordBatch]) -> String {
     let mut out = String::new();
     for b in batches {
         let columns: Vec<ArrayRef> = b
