@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::engine::model::PURCHASE_DAYS;
 use crate::output::progress::Progress;
 use crate::output::{Format, OutputOptions, write_dataframe};
 use crate::report::render::Written;
@@ -243,11 +244,19 @@ pub async fn run(config: &Config, options: &Options) -> Result<Outcome> {
     // The per-customer figures once for the whole run: the queries, segments and reports
     // read them from a file instead of computing them again or holding them in memory.
     if engine.context().table_exist(FEATURES)? {
+        let materialize = async {
+            // Read by the CLV summaries inside customer_features and by the reports' key
+            // figures: once, into a file (already done when the CLV model was fitted).
+            if engine.context().table_exist(PURCHASE_DAYS)? {
+                engine.materialize(PURCHASE_DAYS).await?;
+            }
+            engine.materialize(FEATURES).await
+        };
         phase(
             &mut phases,
             &options.progress,
             "customer_features",
-            engine.materialize(FEATURES),
+            materialize,
         )
         .await?;
     }
@@ -293,6 +302,7 @@ async fn run_query(engine: &Engine, file: &Path, options: &Options) -> Result<Qu
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let started = std::time::Instant::now();
     let df = engine
         .sql(&text)
         .await
@@ -306,7 +316,11 @@ async fn run_query(engine: &Engine, file: &Path, options: &Options) -> Result<Qu
         max_rows: usize::MAX,
     };
     let rows = write_dataframe(df, &write).await?;
-    log::info!("{name}: {rows} rows → {}", output.display());
+    log::info!(
+        "{name}: {rows} rows → {} in {:.1} s",
+        output.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(QueryResult {
         query: name,
         rows,

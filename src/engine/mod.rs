@@ -10,7 +10,7 @@ pub mod session;
 pub mod statement;
 pub mod tables;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -38,9 +38,11 @@ pub struct Engine {
     /// Where materialised views are written ([`Engine::materialize`]); removed with the engine.
     work: std::sync::OnceLock<tempfile::TempDir>,
     /// The views read from their materialised file.
-    materialized: std::sync::Mutex<std::collections::HashSet<String>>,
+    materialized: std::sync::Mutex<HashSet<String>>,
     /// Why the CLV model could not be fitted ([`Engine::model_error`]).
     model_error: Option<String>,
+    /// Whether a CLV model's functions are registered (the views use them).
+    has_model: bool,
 }
 
 impl Engine {
@@ -103,18 +105,19 @@ impl Engine {
             as_of,
             unavailable: HashMap::new(),
             work: std::sync::OnceLock::new(),
-            materialized: std::sync::Mutex::new(std::collections::HashSet::new()),
+            materialized: std::sync::Mutex::new(HashSet::new()),
             model_error: None,
+            has_model: false,
         };
         let model = match &config.clv.model_file {
             Some(path) => Some(crate::functions::clv::load_model(path)?),
             None => None,
         };
-        let has_model = model.is_some();
+        engine.has_model = model.is_some();
         if let Some(model) = model {
             crate::functions::clv::register_functions(&engine.ctx, model, &config.clv);
         }
-        engine.unavailable = engine.register_views(has_model).await?;
+        engine.unavailable = engine.register_views(|_| true).await?;
         engine.check_purchase_statuses().await?;
         Ok(engine)
     }
@@ -167,7 +170,13 @@ impl Engine {
     /// Registers the built-in views (`customer_features`, `rfm`, …) for as_of. Without an
     /// as_of (no --as-of and no order rows to take it from) the dataset's tables stay usable
     /// and the views are left out, with a warning saying why.
-    async fn register_views(&self, has_model: bool) -> Result<HashMap<String, String>> {
+    /// Registers the built-in views `wanted` says (all of them when the engine opens; after
+    /// a change, those that depend on it), with or without the model's columns as the engine
+    /// has a model or not.
+    async fn register_views(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<HashMap<String, String>> {
         let as_of = match self.as_of().await {
             Ok(d) => d,
             Err(e) => {
@@ -181,8 +190,39 @@ impl Engine {
         };
         self.ctx.register_udf(crate::functions::as_of::udf(as_of));
         let mut env = self.view_env(as_of).await?;
-        env.has_model = has_model;
-        crate::views::register_all(&self.ctx, &env).await
+        env.has_model = self.has_model;
+        crate::views::register(&self.ctx, &env, wanted).await
+    }
+
+    /// Registers again the views that read one of `changed` (a view now read from its
+    /// file, or views whose SQL changed with the model), except those read from their file:
+    /// views are registered as plans, which hold the tables they read as they were.
+    /// `stale` views read from a file are dropped from the materialised ones first (their
+    /// file no longer holds what the view means). Returns the reasons of the views that
+    /// cannot be planned, for the views registered again.
+    async fn refresh_dependents(
+        &self,
+        changed: HashSet<String>,
+        stale: bool,
+    ) -> Result<(HashSet<String>, HashMap<String, String>)> {
+        let as_of = self.as_of().await?;
+        let mut env = self.view_env(as_of).await?;
+        env.has_model = self.has_model;
+        let affected = crate::views::dependents(&crate::views::definitions(&env)?, &changed);
+        let materialized = {
+            let mut m = self
+                .materialized
+                .lock()
+                .map_err(|e| Error::Internal(format!("refresh views: {e}")))?;
+            if stale {
+                m.retain(|name| !affected.contains(name));
+            }
+            m.clone()
+        };
+        let unavailable = self
+            .register_views(|name| affected.contains(name) && !materialized.contains(name))
+            .await?;
+        Ok((affected, unavailable))
     }
 
     /// What view SQL depends on, for commands that build view SQL with their own parameters
@@ -261,6 +301,9 @@ impl Engine {
             .lock()
             .map_err(done)?
             .insert(view.to_string());
+        // The views over this one read the file from now on.
+        self.refresh_dependents(HashSet::from([view.to_string()]), false)
+            .await?;
         log::info!(
             "{view} materialised in {:.1} s ({} MB)",
             started.elapsed().as_secs_f64(),

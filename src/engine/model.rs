@@ -5,10 +5,15 @@
 //! The engine is opened once; a model fitted in a run never goes through a file.
 
 use crate::analytics::clv::model::{ClvModel, DaysSummary, ModelKind, TimeUnit};
+use std::collections::HashSet;
+
 use crate::columns::{numbers, texts};
 use crate::{Error, Result};
 
 use super::Engine;
+
+/// The purchases per customer and day: what the CLV summaries are computed from.
+pub const PURCHASE_DAYS: &str = "purchase_days";
 
 /// Where the model behind `customer_features`' CLV columns came from, for manifests and logs.
 pub type ModelNote = Option<String>;
@@ -30,6 +35,11 @@ impl Engine {
         }
         if !needed {
             return Ok((engine, None));
+        }
+        // The fit and customer_features both read purchase_days (through clv_summary): it
+        // is computed once, into a file, instead of once for each.
+        if engine.ctx.table_exist(PURCHASE_DAYS)? {
+            engine.materialize(PURCHASE_DAYS).await?;
         }
         let model = match engine.fit_model(ModelKind::BgNbd, TimeUnit::Days).await {
             Ok(model) => model,
@@ -63,12 +73,23 @@ impl Engine {
     /// model columns from it.
     pub async fn use_model(&mut self, model: ClvModel) -> Result<()> {
         crate::functions::clv::register_functions(&self.ctx, model, &self.config.clv);
-        self.unavailable = self.register_views(true).await?;
-        // Views are registered anew: none is read from a materialised file any more.
-        self.materialized
-            .lock()
-            .map_err(|e| Error::Internal(format!("use_model: {e}")))?
-            .clear();
+        let as_of = self.as_of().await?;
+        let mut env = self.view_env(as_of).await?;
+        env.has_model = self.has_model;
+        let before = crate::views::definitions(&env)?;
+        env.has_model = true;
+        let changed: HashSet<String> = crate::views::definitions(&env)?
+            .iter()
+            .filter(|v| !before.iter().any(|b| b.name == v.name && b.sql == v.sql))
+            .map(|v| v.name.to_string())
+            .collect();
+        drop(env);
+        self.has_model = true;
+        // The views whose SQL names the model's columns, and those over them, are planned
+        // again (a materialised one is read from its file no more); the others stay.
+        let (affected, unavailable) = self.refresh_dependents(changed, true).await?;
+        self.unavailable.retain(|name, _| !affected.contains(name));
+        self.unavailable.extend(unavailable);
         Ok(())
     }
 

@@ -69,7 +69,14 @@ pub async fn run(engine: &Engine, t: &Template, segments_dir: &Path) -> Result<R
     let start = Instant::now();
     let mut keys = Vec::new();
     for k in &t.keys {
+        let started = Instant::now();
         keys.push(key_figure(engine, k).await);
+        log::info!(
+            "report {}: key {:?} in {:.1} s",
+            t.name,
+            k.label,
+            started.elapsed().as_secs_f64()
+        );
     }
     let mut sections = Vec::new();
     for s in &t.sections {
@@ -79,10 +86,17 @@ pub async fn run(engine: &Engine, t: &Template, segments_dir: &Path) -> Result<R
                 .is_some_and(|a| analysis::NEEDS_MODEL.contains(&a))
         });
         let s = analysis::resolve(s);
+        let started = Instant::now();
         let result = match model_error {
             Some(why) => Err(crate::Error::Query(why.to_string())),
             None => section(engine, &s, segments_dir).await,
         };
+        log::info!(
+            "report {}: section {:?} in {:.1} s",
+            t.name,
+            s.heading,
+            started.elapsed().as_secs_f64()
+        );
         let out = match result {
             Ok((chart, table)) => SectionOut {
                 heading: s.heading.clone(),

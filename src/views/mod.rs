@@ -26,7 +26,7 @@ pub mod rfm;
 pub mod service;
 pub mod sla;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
@@ -227,6 +227,25 @@ fn base(env: &ViewEnv) -> Result<Vec<View>> {
     ])
 }
 
+/// The views of `views` that read one of `changed` (directly or through another view),
+/// `changed` included, in definition order. A view reads another when its SQL names it as a
+/// word: conservative (a name in a string literal counts too), which only costs a view
+/// planned again.
+pub fn dependents(views: &[View], changed: &HashSet<String>) -> HashSet<String> {
+    let mut affected: HashSet<String> = changed.clone();
+    for view in views {
+        let reads = |name: &String| {
+            view.sql
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| word == name)
+        };
+        if affected.iter().any(reads) {
+            affected.insert(view.name.to_string());
+        }
+    }
+    affected
+}
+
 /// Registers every built-in view in the session. A view that cannot be planned on this
 /// dataset (a table or column it needs is missing) is left out; the returned map says why,
 /// so a query naming it gets that reason instead of "unknown table".
@@ -234,8 +253,20 @@ pub async fn register_all(
     ctx: &SessionContext,
     env: &ViewEnv<'_>,
 ) -> Result<HashMap<String, String>> {
+    register(ctx, env, |_| true).await
+}
+
+/// Registers the built-in views for which `wanted` holds, in definition order, each planned
+/// over what the session holds then (a view registered earlier, or a table read from a
+/// materialised file); the others are left as they are. Returns the reasons of the views
+/// that cannot be planned.
+pub async fn register(
+    ctx: &SessionContext,
+    env: &ViewEnv<'_>,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<HashMap<String, String>> {
     let mut unavailable: HashMap<String, String> = HashMap::new();
-    for view in definitions(env)? {
+    for view in definitions(env)?.into_iter().filter(|v| wanted(v.name)) {
         let df = match ctx.sql(&view.sql).await {
             Ok(df) => df,
             Err(e) => {
@@ -273,6 +304,37 @@ pub async fn register_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dependents_follow_names_through_views() {
+        let v = |name: &'static str, sql: &str| View {
+            name,
+            sql: sql.into(),
+        };
+        let views = [
+            v("purchases", "select * from orders"),
+            v("purchase_days", "select * from purchases"),
+            v("clv_summary", "select * from purchase_days"),
+            v(
+                "customer_features",
+                "select * from customers c join clv_summary s on true",
+            ),
+            v("purchase_days_extra", "select purchase_days_x from orders"),
+            v("report", "select * from customer_features"),
+        ];
+        let changed = HashSet::from(["purchase_days".to_string()]);
+        let mut got: Vec<String> = dependents(&views, &changed).into_iter().collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "clv_summary",
+                "customer_features",
+                "purchase_days",
+                "report"
+            ]
+        );
+    }
 
     /// `NAMES` (used when no view can be defined) lists exactly the views `definitions`
     /// builds, on a dataset that has every table.
