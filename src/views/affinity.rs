@@ -150,25 +150,28 @@ pub fn views(env: &ViewEnv) -> Vec<View> {
 /// the columns of `affinity_rules`.
 pub fn rules_sql(unit: Unit, level: Level, min_support: f64) -> String {
     let min = double(min_support);
+    // N comes in by a cross join with its one-row CTE, never as a scalar subquery: a filter
+    // on `lift` pushed down into an expression holding one returned rules with a lift of
+    // 0.8 for `lift > 1` (DataFusion 55).
     format!(
         "select * from (with items as (select distinct t, item from ({lines})), \
            n as (select count(distinct t) as n from items), \
-           frequent as (select item, count(*) as k, \
-               cast(count(*) as double) / (select n from n) as support \
-             from items group by item \
-             having cast(count(*) as double) / (select n from n) >= {min}), \
+           single as (select item, count(*) as k from items group by item), \
+           frequent as (select s.item, s.k, cast(s.k as double) / n.n as support \
+             from single s cross join n where cast(s.k as double) / n.n >= {min}), \
            fi as (select i.t, i.item from items i join frequent f on f.item = i.item), \
            pairs as (select a.item as antecedent, c.item as consequent, count(*) as k \
              from fi a join fi c on c.t = a.t and c.item <> a.item \
              group by a.item, c.item), \
            measured as (select p.antecedent, p.consequent, p.k as transactions, \
                fa.support as antecedent_support, fc.support as consequent_support, \
-               cast(p.k as double) / (select n from n) as support, \
+               cast(p.k as double) / n.n as support, \
                cast(p.k as double) / fa.k as confidence, \
-               cast(p.k * (select n from n) as double) / (fa.k * fc.k) as lift \
-             from pairs p join frequent fa on fa.item = p.antecedent \
+               cast(p.k * n.n as double) / (fa.k * fc.k) as lift \
+             from pairs p cross join n \
+             join frequent fa on fa.item = p.antecedent \
              join frequent fc on fc.item = p.consequent \
-             where cast(p.k as double) / (select n from n) >= {min}) \
+             where cast(p.k as double) / n.n >= {min}) \
          select '{unit}' as unit, '{level}' as level, antecedent, consequent, transactions, \
            antecedent_support, consequent_support, support, confidence, lift, \
            support - antecedent_support * consequent_support as leverage, \

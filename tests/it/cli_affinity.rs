@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{crmlens, hand_made, run, tempdir};
+use crate::common::{Run, crmlens, hand_made, run, tempdir};
 
 const MEASURES: [&str; 7] = [
     "antecedent_support",
@@ -37,6 +37,18 @@ fn expected() -> BTreeMap<[String; 4], Vec<Option<f64>>> {
         .collect()
 }
 
+/// `crmlens affinity ARGS` on the hand-made dataset as of 2024-03-31.
+fn on_hand_made(tmp: &tempfile::TempDir, dataset: &std::path::Path, args: &[&str]) -> Run {
+    let r = run(crmlens(tmp.path()).arg("affinity").args(args).args([
+        "--as-of",
+        "2024-03-31",
+        "--dataset",
+        dataset.to_str().unwrap(),
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r
+}
+
 #[test]
 fn rules_equal_mlxtend_on_the_hand_made_data() {
     let (tmp, dataset) = hand_made("affinity", true, "");
@@ -44,22 +56,8 @@ fn rules_equal_mlxtend_on_the_hand_made_data() {
     let mut found = BTreeMap::new();
     for unit in ["basket", "customer"] {
         for level in ["category", "product"] {
-            let r = run(crmlens(tmp.path()).args([
-                "affinity",
-                "--by",
-                unit,
-                "--level",
-                level,
-                "--min-support",
-                "0.25",
-                "--as-of",
-                "2024-03-31",
-                "--format",
-                "json",
-                "--dataset",
-                dataset.to_str().unwrap(),
-            ]));
-            assert_eq!(r.code, 0, "{}", r.stderr);
+            let args = ["--by", unit, "--level", level, "--min-support", "0.25"];
+            let r = on_hand_made(&tmp, &dataset, &[&args[..], &["--format", "json"]].concat());
             let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
             for row in rows {
                 let key = [
@@ -111,70 +109,60 @@ fn finds_exactly_the_planted_affinities() {
         "-q",
     ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = run(crmlens(tmp.path()).args([
-        "affinity",
-        "--format",
-        "json",
-        "--dataset",
-        out.to_str().unwrap(),
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let rules: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
-    let lift = |a: &str, c: &str| {
-        rules
-            .iter()
-            .find(|r| r["antecedent"] == a && r["consequent"] == c)
-            .and_then(|r| r["lift"].as_f64())
+    let rules = |args: &[&str]| -> BTreeMap<(String, String), f64> {
+        let r = run(crmlens(tmp.path())
+            .args([
+                "affinity",
+                "--format",
+                "json",
+                "--dataset",
+                out.to_str().unwrap(),
+            ])
+            .args(args));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+        rows.iter()
+            .map(|r| {
+                let name = |c: &str| r[c].as_str().unwrap().to_string();
+                (
+                    (name("antecedent"), name("consequent")),
+                    r["lift"].as_f64().unwrap(),
+                )
+            })
+            .collect()
     };
     let planted: BTreeSet<(String, String)> = PLANTED
         .iter()
         .flat_map(|&(a, c)| [(a, c), (c, a)])
         .map(|(a, c)| (a.to_string(), c.to_string()))
         .collect();
-    let above: BTreeSet<(String, String)> = rules
-        .iter()
-        .filter(|r| r["lift"].as_f64().unwrap() > 1.25)
-        .map(|r| {
-            (
-                r["antecedent"].as_str().unwrap().to_string(),
-                r["consequent"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(above, planted, "rules with a lift above 1.25");
+    let above = rules(&["--min-lift", "1.25"]);
+    assert_eq!(
+        above.keys().cloned().collect::<BTreeSet<_>>(),
+        planted,
+        "rules with a lift of 1.25 or more"
+    );
+    for (a, c) in PLANTED {
+        let lift = above[&(a.to_string(), c.to_string())];
+        assert!(lift > 1.4, "{a} → {c}: {lift}");
+    }
     // Well above the noise, which stays below independence (lift 1).
-    let noise = rules
-        .iter()
-        .filter(|r| {
-            !planted.contains(&(
-                r["antecedent"].as_str().unwrap().to_string(),
-                r["consequent"].as_str().unwrap().to_string(),
-            ))
-        })
-        .map(|r| r["lift"].as_f64().unwrap())
+    let noise = rules(&[])
+        .into_iter()
+        .filter(|(pair, _)| !planted.contains(pair))
+        .map(|(_, lift)| lift)
         .fold(0.0, f64::max);
     assert!(noise < 1.0, "the largest lift of the other pairs: {noise}");
-    for (a, c) in PLANTED {
-        assert!(lift(a, c).unwrap() > 1.4, "{a} → {c}: {:?}", lift(a, c));
-    }
 }
 
 #[test]
 fn next_best_of_one_customer() {
     let (tmp, dataset) = hand_made("affinity", true, "[affinity]\nmin_support = 0.25\n");
-    let r = run(crmlens(tmp.path()).args([
-        "affinity",
-        "--next-best",
-        "--customer",
-        "C",
-        "--as-of",
-        "2024-03-31",
-        "--format",
-        "csv",
-        "--dataset",
-        dataset.to_str().unwrap(),
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = on_hand_made(
+        &tmp,
+        &dataset,
+        &["--next-best", "--customer", "C", "--format", "csv"],
+    );
     // C bought Phones, Books and Accessories (see tests/slt/affinity.slt).
     assert_eq!(
         r.stdout,
@@ -182,19 +170,11 @@ fn next_best_of_one_customer() {
          C,1,Computers,0.75,1.25,Accessories\n\
          C,2,Furniture,0.5,1.25,Accessories\n"
     );
-    let r = run(crmlens(tmp.path()).args([
-        "affinity",
-        "--next-best",
-        "--top",
-        "1",
-        "--as-of",
-        "2024-03-31",
-        "--format",
-        "csv",
-        "--dataset",
-        dataset.to_str().unwrap(),
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = on_hand_made(
+        &tmp,
+        &dataset,
+        &["--next-best", "--top", "1", "--format", "csv"],
+    );
     assert_eq!(
         r.stdout,
         "customer_id,rank,category,score,lift,because\n\
