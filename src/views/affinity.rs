@@ -22,7 +22,7 @@
 //!   infinity (confidence 1). Supports are count ÷ N; confidence and lift are computed from
 //!   the counts (confidence = count(A ∪ C) ÷ count(A), lift = count(A ∪ C) × N ÷ (count(A) ×
 //!   count(C)), each one division), so 3 of 4 is 0.75, not 0.6 ÷ 0.8 = 0.7499999999999999;
-//!   mlxtend's floats differ from them in the last bits (benches/peers: below 1e-15). The
+//!   mlxtend's floats differ from them in the last bits (benches/peers: at most 2e-15). The
 //!   support threshold is mlxtend's test, count ÷ N ≥ min_support in doubles.
 //!
 //! View `customer_next_best`: per customer, up to `[affinity] next_best` (default 3)
