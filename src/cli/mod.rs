@@ -2,6 +2,7 @@
 //! errors to exit codes (0 success, 1 data or definition wrong, 2 usage, 3 internal or I/O).
 
 mod abc_xyz;
+mod affinity;
 mod arpu;
 #[cfg(feature = "distributed")]
 mod cluster;
@@ -118,6 +119,9 @@ pub enum Command {
     /// ARPU and the customer base by month: customers, active, new, returning, revenue per
     /// customer, by region, country, kind, source, channel or segment
     Arpu(arpu::Args),
+    /// Product affinity: category or product association rules (support, confidence,
+    /// lift) over baskets or customers, and the next best category per customer
+    Affinity(affinity::Args),
     /// Monthly first-purchase cohorts: retention by customers or revenue
     Cohorts(retention::CohortsArgs),
     /// CLV models: fit, predict, evaluate against a holdout period
@@ -299,6 +303,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Churn(args) => runtime.block_on(retention::churn(&cli.global, args)),
         Command::Cohorts(args) => runtime.block_on(retention::cohorts(&cli.global, args)),
         Command::Arpu(args) => runtime.block_on(arpu::run(&cli.global, args)),
+        Command::Affinity(args) => runtime.block_on(affinity::run(&cli.global, args)),
         Command::Clv(args) => runtime.block_on(clv::run(&cli.global, args)),
         Command::Funnel(command) => runtime.block_on(funnel::run(&cli.global, command)),
         Command::Managers(args) => runtime.block_on(managers::managers(&cli.global, args)),

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::hint::closest;
 use crate::{Error, Result};
 
+pub mod affinity;
 pub mod engine_url;
 pub mod scope;
 pub mod service;
 
+pub use affinity::AffinityConfig;
 pub use engine_url::EngineUrl;
 pub use scope::Scope;
 pub use service::ServiceConfig;
@@ -53,6 +55,7 @@ pub struct Config {
     pub campaigns: CampaignsConfig,
     pub event_funnel: EventFunnelConfig,
     pub service: ServiceConfig,
+    pub affinity: AffinityConfig,
     pub engine: EngineConfig,
     /// Raw DataFusion options, keys without the `datafusion.` prefix
     /// (e.g. `"execution.batch_size" = 8192`).
@@ -306,6 +309,7 @@ impl Default for Config {
             campaigns: CampaignsConfig::default(),
             event_funnel: EventFunnelConfig::default(),
             service: Default::default(),
+            affinity: AffinityConfig::default(),
             engine: EngineConfig::default(),
             datafusion: BTreeMap::new(),
             source: None,
@@ -499,6 +503,7 @@ impl Config {
         parse_duration(&self.event_funnel.window)
             .map_err(|e| format!("event_funnel.window: {e}"))?;
         self.service.seconds()?;
+        self.affinity.check()?;
         let clv = &self.clv;
         if clv.horizon_months == 0
             || !(0.0..1.0).contains(&clv.monthly_discount)

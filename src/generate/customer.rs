@@ -6,6 +6,7 @@
 //! A customer's rows depend only on (seed, customer index) and, for the few duplicate cards,
 //! on the previous customer of the same block: never on threads or timing.
 
+use super::affinity;
 use super::calendar::{Calendar, DAY, HOUR};
 use super::locale::{COUNTRIES, COUNTRY_WEIGHTS, Country, org_email, person_email};
 use super::phone::Phone;
@@ -75,6 +76,9 @@ pub struct Scratch {
     /// Activities numbered so far for this customer.
     pub activities: u32,
     pub buf: String,
+    /// The customer's cross-sell stream ([`super::affinity`]), apart from the main one so
+    /// that planting affinities changes no other draw.
+    pub cross_sell: Option<Rng>,
 }
 
 /// The customer's profile: what the rest of the simulation keys off.
@@ -351,7 +355,6 @@ pub fn basket(
 ) -> ((u32, u32), i64) {
     let start = s.items.len();
     let lines = 1 + rng.weighted(&[0.5, 0.28, 0.14, 0.08]);
-    let max_qty = if c.org { 500 } else { 10 };
     let mut amount = 0;
     for _ in 0..lines {
         let cat = only.unwrap_or_else(|| {
@@ -363,46 +366,67 @@ pub fn basket(
                 category(rng, c.org)
             }
         });
-        let list = &w.by_category[cat];
-        if list.is_empty() {
+        if w.by_category[cat].is_empty() {
             continue;
         }
         let line_cents = target * 100.0 / lines as f64 * rng.uniform(0.6, 1.4);
-        // Popular products first (skewed pick), but look for one that fits the budget.
-        let skew = |u: f64| u * u;
-        let mut product = list[(skew(rng.f64()) * list.len() as f64) as usize % list.len()];
-        for _ in 0..3 {
-            if w.products[product as usize].price as f64 <= 1.5 * line_cents {
-                break;
-            }
-            let other = list[(skew(rng.f64()) * list.len() as f64) as usize % list.len()];
-            if w.products[other as usize].price < w.products[product as usize].price {
-                product = other;
-            }
-        }
-        let list_price = w.products[product as usize].price;
-        let qty = ((line_cents / list_price as f64).round() as i64).clamp(1, max_qty);
-        let discount = if c.org {
-            [0, 0, 0, 3, 5, 8, 10, 12, 15][rng.index(9)]
-        } else if rng.chance(0.85) {
-            0
-        } else {
-            [5, 10, 15, 20, 25][rng.index(5)]
+        let Some(item) = line(w, c, rng, cat, line_cents) else {
+            continue;
         };
-        let price = (list_price * (100 - discount) + 50) / 100;
-        if let Some(same) = s.items[start..].iter_mut().find(|i| i.product == product) {
-            same.qty += qty;
-            amount += qty * same.price;
+        if let Some(same) = s.items[start..]
+            .iter_mut()
+            .find(|i| i.product == item.product)
+        {
+            same.qty += item.qty;
+            amount += item.qty * same.price;
         } else {
-            s.items.push(Item {
-                product,
-                qty,
-                price,
-            });
-            amount += qty * price;
+            amount += item.qty * item.price;
+            s.items.push(item);
         }
     }
+    if only.is_none()
+        && let Some(cross) = s.cross_sell.as_mut()
+    {
+        amount += affinity::cross_sell(w, c, cross, &mut s.items, start);
+    }
     ((start as u32, (s.items.len() - start) as u32), amount)
+}
+
+/// One order line of category `cat` worth about `line_cents`: a popular product (skewed
+/// pick) that fits the budget, its quantity and the customer's discount; `None` when the
+/// category has no product.
+pub fn line(w: &World, c: &Cust, rng: &mut Rng, cat: usize, line_cents: f64) -> Option<Item> {
+    let list = &w.by_category[cat];
+    if list.is_empty() {
+        return None;
+    }
+    let max_qty = if c.org { 500 } else { 10 };
+    let skew = |u: f64| u * u;
+    let mut product = list[(skew(rng.f64()) * list.len() as f64) as usize % list.len()];
+    for _ in 0..3 {
+        if w.products[product as usize].price as f64 <= 1.5 * line_cents {
+            break;
+        }
+        let other = list[(skew(rng.f64()) * list.len() as f64) as usize % list.len()];
+        if w.products[other as usize].price < w.products[product as usize].price {
+            product = other;
+        }
+    }
+    let list_price = w.products[product as usize].price;
+    let qty = ((line_cents / list_price as f64).round() as i64).clamp(1, max_qty);
+    let discount = if c.org {
+        [0, 0, 0, 3, 5, 8, 10, 12, 15][rng.index(9)]
+    } else if rng.chance(0.85) {
+        0
+    } else {
+        [5, 10, 15, 20, 25][rng.index(5)]
+    };
+    let price = (list_price * (100 - discount) + 50) / 100;
+    Some(Item {
+        product,
+        qty,
+        price,
+    })
 }
 
 /// Adds an order at `t` with a fresh basket; returns its index in the scratch.

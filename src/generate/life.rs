@@ -3,6 +3,7 @@
 //! module ([`super::customer`], [`super::engagement`], [`super::pipeline`]); this one only
 //! calls them in order, so those modules never need each other's order.
 
+use super::affinity;
 use super::customer::{BlockSim, natural_orders};
 use super::rng::Rng;
 use super::{engagement, pipeline};
@@ -18,6 +19,7 @@ impl BlockSim<'_> {
         self.s.items.clear();
         self.s.responses.clear();
         self.s.activities = 0;
+        self.s.cross_sell = Some(Rng::new(w.seed, affinity::stream(index)));
         natural_orders(w, &c, &mut rng, &mut self.s);
         engagement::campaigns(self, &c, &mut rng);
         pipeline::deals(self, &c, &mut rng);

@@ -10,9 +10,11 @@
 //!
 //! Inside (private modules): `names`, `locale` and `phone` (names,
 //! e-mails and phone formats per country); `calendar`; `world` (managers, products,
-//! campaigns); `customer`, `pipeline` and `engagement` (one customer's life); `plans`;
+//! campaigns); `customer`, `pipeline` and `engagement` (one customer's life); `affinity`
+//! (categories bought together on purpose); `plans`;
 //! `tables` (column buffers); `output` (files). Random numbers: `analytics::rng`.
 
+mod affinity;
 mod calendar;
 mod customer;
 mod engagement;

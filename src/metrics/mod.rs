@@ -19,6 +19,7 @@
 //! ```
 
 pub mod abc_xyz;
+pub mod affinity;
 pub mod arpu;
 pub mod clv;
 pub mod dimensions;

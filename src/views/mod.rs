@@ -11,6 +11,7 @@
 //!   purchases" of the CLV definitions).
 
 pub mod abc_xyz;
+pub mod affinity;
 pub mod arpu;
 mod buckets;
 pub mod clv;
@@ -132,6 +133,7 @@ pub fn names() -> Vec<&'static str> {
         .chain(sla::NAMES)
         .chain(arpu::NAMES)
         .chain(retention::NAMES)
+        .chain(affinity::NAMES)
         .copied()
         .collect()
 }
@@ -193,6 +195,7 @@ pub fn definitions(env: &ViewEnv) -> Result<Vec<View>> {
     views.extend(diagnostics::views(env)?);
     views.extend(sla::views(env)?);
     views.extend(arpu::views(env));
+    views.extend(affinity::views(env));
     Ok(views)
 }
 

@@ -6,6 +6,7 @@
 mod answers;
 mod architecture;
 mod cli_abc_xyz;
+mod cli_affinity;
 mod cli_arpu;
 mod cli_clv;
 mod cli_forecast;
