@@ -155,8 +155,17 @@ impl From<DataFusionError> for Error {
     /// query's fault and keeps only its own message: the rule's name would lead it.
     fn from(e: DataFusionError) -> Self {
         #[cfg(feature = "distributed")]
-        if let Some(message) = unsendable_table(&e.to_string()) {
-            return Error::Cluster(message);
+        {
+            let text = e.to_string();
+            if let Some(message) = unsendable_table(&text) {
+                return Error::Cluster(message);
+            }
+            if crate::distributed::auth::is_refusal(&text) {
+                return Error::Cluster(format!(
+                    "the cluster {}",
+                    crate::distributed::auth::REFUSED
+                ));
+            }
         }
         if let DataFusionError::Context(what, inner) = &e
             && what.starts_with("Optimizer rule ")

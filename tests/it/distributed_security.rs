@@ -1,0 +1,189 @@
+//! A cluster that only serves whom it should (feature `distributed`, issue 18): the shared
+//! secret is demanded of clients and executors, servers open to the network need one.
+
+use std::path::Path;
+use std::time::Duration;
+
+use arrow_flight::Ticket;
+use arrow_flight::flight_service_client::FlightServiceClient;
+use crmlens::distributed::auth::Secret;
+use tonic::transport::Endpoint;
+
+use crate::cluster::{Cluster, Spec, free_port};
+use crate::common::{crmlens, demo, run, tempdir};
+use crate::distributed_cli::csv;
+
+const SECRET: &str = "3f9a1c0e5b7d2f4a6c8e0b1d3f5a7c9e";
+
+fn write_secret(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let file = dir.join(name);
+    std::fs::write(&file, format!("{text}\n")).unwrap();
+    file
+}
+
+/// `crmlens --engine URL sql QUERY` on the demo dataset with `CRMLENS_CLUSTER_SECRET` set to
+/// `secret` (unset with None).
+fn sql_with(dir: &Path, url: &str, secret: Option<&str>, query: &str) -> crate::common::Run {
+    let mut cmd = crmlens(dir);
+    cmd.env_remove("CRMLENS_CLUSTER_SECRET");
+    if let Some(secret) = secret {
+        cmd.env("CRMLENS_CLUSTER_SECRET", secret);
+    }
+    run(cmd.args([
+        "--dataset",
+        demo().to_str().unwrap(),
+        "--format",
+        "csv",
+        "--engine",
+        url,
+        "sql",
+        query,
+    ]))
+}
+
+/// The status of a Flight `do_get` on the executor at `port`, with `secret` or none.
+fn flight_get(port: u16, secret: Option<&Secret>) -> tonic::Status {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut endpoint = Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
+        if let Some(secret) = secret {
+            endpoint = (secret.endpoint_override())(endpoint).unwrap();
+        }
+        let mut client = FlightServiceClient::new(endpoint.connect().await.unwrap());
+        client
+            .do_get(Ticket {
+                ticket: b"not a ticket".to_vec().into(),
+            })
+            .await
+            .expect_err("a made-up ticket is never served")
+    })
+}
+
+#[test]
+fn distributed_cluster_demands_the_secret_of_clients_and_executors() {
+    let tmp = tempdir();
+    let secret_file = write_secret(tmp.path(), "cluster.secret", SECRET);
+    let mut cluster = Cluster::with(
+        tmp.path(),
+        Spec {
+            executors: 1,
+            secret_file: Some(secret_file.clone()),
+            ..Spec::default()
+        },
+    );
+    let query = "select count(*) as orders, sum(amount) as amount from orders";
+    let local = csv(tmp.path(), None, &["sql", query]);
+
+    // With the secret, from the environment or from `[engine] cluster_secret_file`.
+    let r = sql_with(tmp.path(), &cluster.url, Some(SECRET), query);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, local.as_str()),
+        "{}",
+        r.stderr
+    );
+    let configured = tmp.path().join("configured");
+    std::fs::create_dir_all(&configured).unwrap();
+    std::fs::write(
+        configured.join("crmlens.toml"),
+        format!(
+            "[engine]\nurl = \"{}\"\ncluster_secret_file = \"../cluster.secret\"\n",
+            cluster.url
+        ),
+    )
+    .unwrap();
+    let r = run(crmlens(&configured)
+        .env_remove("CRMLENS_CLUSTER_SECRET")
+        .args([
+            "--dataset",
+            demo().to_str().unwrap(),
+            "--format",
+            "csv",
+            "sql",
+            query,
+        ]));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, local.as_str()),
+        "{}",
+        r.stderr
+    );
+
+    // Without it, or with another one: refused, naming the secret.
+    for secret in [None, Some("another secret of enough length")] {
+        let r = sql_with(tmp.path(), &cluster.url, secret, query);
+        r.assert_error(2, "missing or wrong cluster secret");
+        assert!(r.stderr.contains("CRMLENS_CLUSTER_SECRET"), "{}", r.stderr);
+    }
+
+    // An executor without the secret, or with another one, is refused and stops.
+    let wrong = write_secret(
+        tmp.path(),
+        "wrong.secret",
+        "not the cluster's secret at all",
+    );
+    for (name, file) in [("intruder-1", None), ("intruder-2", Some(wrong.as_path()))] {
+        let args = cluster.executor_args(name, free_port(), file);
+        let (code, log) =
+            cluster.run_process(&args, &format!("{name}.log"), Duration::from_secs(60));
+        assert_eq!(code, Some(2), "{name}: {log}");
+        assert!(
+            log.contains("missing or wrong cluster secret"),
+            "{name}: {log}"
+        );
+    }
+
+    // The executor's Flight service (results and shuffle data) demands it too.
+    let port = cluster.executor_ports[0];
+    assert_eq!(flight_get(port, None).code(), tonic::Code::Unauthenticated);
+    let other = Secret::new("another secret of enough length", "test").unwrap();
+    assert_eq!(
+        flight_get(port, Some(&other)).code(),
+        tonic::Code::Unauthenticated
+    );
+    let secret = Secret::new(SECRET, "test").unwrap();
+    assert_ne!(
+        flight_get(port, Some(&secret)).code(),
+        tonic::Code::Unauthenticated
+    );
+
+    cluster.check_running();
+    assert!(
+        cluster
+            .log("scheduler.log")
+            .contains("missing or wrong cluster secret")
+    );
+}
+
+#[test]
+fn distributed_open_bind_without_a_secret_is_refused() {
+    let tmp = tempdir();
+    for (process, mut args) in [
+        ("scheduler", vec!["scheduler"]),
+        ("executor", vec!["executor", "--scheduler", "127.0.0.1:1"]),
+    ] {
+        let port = free_port().to_string();
+        args.extend(["--bind-host", "0.0.0.0", "--port", &port]);
+        let r = run(crmlens(tmp.path())
+            .env_remove("CRMLENS_CLUSTER_SECRET")
+            .args(&args)
+            .timeout(Duration::from_secs(30)));
+        r.assert_error(2, "needs the cluster's shared secret");
+        assert!(
+            r.stderr.contains("--secret-file"),
+            "{process}: {}",
+            r.stderr
+        );
+    }
+    // A short secret is refused too.
+    let short = write_secret(tmp.path(), "short.secret", "password");
+    let r = run(crmlens(tmp.path()).args([
+        "scheduler",
+        "--bind-host",
+        "0.0.0.0",
+        "--port",
+        &free_port().to_string(),
+        "--secret-file",
+        short.to_str().unwrap(),
+    ]));
+    r.assert_error(2, "at least 16 characters");
+}
