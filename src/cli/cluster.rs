@@ -8,6 +8,7 @@ use super::GlobalArgs;
 use crate::config::engine_url::{DEFAULT_SCHEDULER_PORT, EngineUrl};
 use crate::config::parse_size;
 use crate::distributed::auth::Secret;
+use crate::distributed::guard::DataRoots;
 use crate::distributed::server::{
     ExecutorOptions, SchedulerOptions, run_executor, run_scheduler, start_standalone,
 };
@@ -58,16 +59,19 @@ until stopped (Ctrl-C or SIGTERM). It asks the scheduler for work, so it opens o
 files at the paths the client registered, so the dataset must be at the same absolute path here
 (a shared filesystem). Several executors on one machine need their own --port.
 
+It reads files only under its --data-root folders (give the datasets' folder) and runs no plan
+that writes files (COPY … TO, INSERT), whoever sends it.
+
 It presents the cluster's shared secret (--secret-file, or CRMLENS_CLUSTER_SECRET) to the
 scheduler and demands it of whoever fetches data; bound to an address other than 127.0.0.1 it
 needs one. A scheduler that refuses the secret stops the executor with an error.
 
 Examples:
-  crmlens executor --scheduler localhost:50050
-  crmlens executor --scheduler localhost:50050 --port 50061 --concurrent-tasks 2
+  crmlens executor --scheduler localhost:50050 --data-root /srv/crm
+  crmlens executor --scheduler localhost:50050 --data-root /srv/crm --port 50061 --concurrent-tasks 2
   crmlens executor --scheduler sched1.example.com:50050 --bind-host 0.0.0.0 \\
       --external-host worker3.example.com --secret-file /etc/crmlens/cluster.secret \\
-      --work-dir /scratch/ballista --memory-limit 24GB"
+      --data-root /shared/crm --work-dir /scratch/ballista --memory-limit 24GB"
 )]
 pub struct ExecutorArgs {
     /// The scheduler, HOST:PORT
@@ -98,6 +102,10 @@ pub struct ExecutorArgs {
     /// CRMLENS_CLUSTER_SECRET, else none]
     #[arg(long, value_name = "PATH")]
     secret_file: Option<PathBuf>,
+    /// A folder whose files tasks may read: the datasets' folder (repeat for several).
+    /// Without one the executor reads no file; a file outside them fails the query
+    #[arg(long = "data-root", value_name = "DIR")]
+    data_roots: Vec<PathBuf>,
 }
 
 /// `--engine` is a client's option; a cluster process has no use for it.
@@ -158,6 +166,7 @@ pub async fn executor(global: &GlobalArgs, args: ExecutorArgs) -> Result<u8> {
         work_dir: args.work_dir,
         memory_limit,
         secret: Secret::resolve(args.secret_file.as_deref())?,
+        data_roots: DataRoots::new(&args.data_roots)?,
     };
     eprintln!(
         "crmlens executor: flight {}:{}, scheduler {}:{}",

@@ -30,7 +30,7 @@ use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::create_scheduler;
 use ballista_scheduler::scheduler_server::SchedulerServer;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::execution::session_state::SessionState;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use tonic::service::RoutesBuilder;
@@ -39,12 +39,16 @@ use tonic::transport::Endpoint;
 
 use super::auth::{self, Secret};
 use super::codec::codecs;
+use super::guard::{DataRoots, GuardedEngine, RefuseWrites};
 use crate::{Error, Result, functions};
 
 /// The scheduler's session for a client's configuration: Ballista's (its optimizer rules and
-/// DataFusion's functions) with crmlens's functions.
+/// DataFusion's functions) with crmlens's functions, planning no job that writes files.
 fn scheduler_session(config: SessionConfig) -> datafusion::error::Result<SessionState> {
-    let mut state = default_session_builder(config)?;
+    let state = default_session_builder(config)?;
+    let mut state = SessionStateBuilder::new_from_existing(state)
+        .with_physical_optimizer_rule(Arc::new(RefuseWrites))
+        .build();
     functions::register_all(&mut state)?;
     Ok(state)
 }
@@ -157,6 +161,8 @@ pub struct ExecutorOptions {
     /// The cluster's secret: presented to the scheduler and other executors, demanded of
     /// whoever fetches data from this executor.
     pub secret: Option<Secret>,
+    /// The folders whose files tasks may read (none: no file).
+    pub data_roots: DataRoots,
 }
 
 /// Runs an executor until the process gets SIGTERM or Ctrl-C, or the scheduler stops it.
@@ -204,6 +210,7 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<()> {
         override_config_producer: Some(config_producer),
         override_create_grpc_client_endpoint: endpoint,
         override_arrow_flight_service: Some(flight_service(options.secret.clone())),
+        override_execution_engine: Some(Arc::new(GuardedEngine::new(options.data_roots.clone()))),
         ..ExecutorProcessConfig::default()
     };
     let what = format!(

@@ -118,6 +118,12 @@ impl Cluster {
             "2".into(),
             "--work-dir".into(),
             work.to_str().unwrap().into(),
+            "--data-root".into(),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("datasets")
+                .to_str()
+                .unwrap()
+                .into(),
         ];
         if let Some(file) = secret_file {
             args.extend(["--secret-file".into(), file.to_str().unwrap().into()]);

@@ -187,3 +187,101 @@ fn distributed_open_bind_without_a_secret_is_refused() {
     ]));
     r.assert_error(2, "at least 16 characters");
 }
+
+/// What a plain Ballista client (not crmlens's) gets from the cluster at `url` for each
+/// statement, run in order in one session: the error's text, or the result's rows.
+fn raw_ballista(url: &str, statements: &[String]) -> Vec<Result<usize, String>> {
+    use ballista::prelude::SessionContextExt;
+    use datafusion::prelude::SessionContext;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(crmlens::distributed::THREAD_STACK_SIZE)
+        .build()
+        .unwrap()
+        .block_on(async {
+            let ctx = SessionContext::remote(url).await.unwrap();
+            let mut results = Vec::new();
+            for sql in statements {
+                let result = match ctx.sql(sql).await {
+                    Ok(df) => df
+                        .collect()
+                        .await
+                        .map(|b| b.iter().map(|b| b.num_rows()).sum()),
+                    Err(e) => Err(e),
+                };
+                results.push(result.map_err(|e| e.to_string()));
+            }
+            results
+        })
+}
+
+#[test]
+fn distributed_cluster_refuses_plans_that_write_or_read_other_files() {
+    let tmp = tempdir();
+    let cluster = Cluster::with(
+        tmp.path(),
+        Spec {
+            executors: 1,
+            ..Spec::default()
+        },
+    );
+    let url = cluster.url.clone();
+    let stolen = tmp.path().join("stolen");
+    let customers = demo().join("customers.parquet");
+    let secret_place = tmp.path().join("elsewhere.csv");
+    std::fs::write(&secret_place, "line\nnot the dataset's\n").unwrap();
+    let results = raw_ballista(
+        &url,
+        &[
+            format!(
+                "create external table customers stored as parquet location '{}'",
+                customers.display()
+            ),
+            // Allowed: the dataset, under the executor's --data-root.
+            "select count(*) from customers".into(),
+            format!(
+                "copy (select email, phone from customers) to '{}' stored as csv",
+                stolen.display()
+            ),
+            "create external table host (line varchar) stored as csv location '/etc/hostname'"
+                .into(),
+            "select * from host".into(),
+            format!(
+                "create external table elsewhere stored as csv location '{}'",
+                secret_place.display()
+            ),
+            "select * from elsewhere".into(),
+        ],
+    );
+    assert_eq!(results[1], Ok(1), "{results:?}");
+    for (i, what) in [(2, "writes"), (4, "reads"), (6, "reads")] {
+        let error = results[i].as_ref().expect_err("refused");
+        assert!(
+            error.contains("refused by the crmlens cluster"),
+            "{i}: {error}"
+        );
+        assert!(error.contains(what), "{i}: {error}");
+    }
+    assert!(results[4].as_ref().unwrap_err().contains("/etc/hostname"));
+    assert!(!stolen.exists(), "COPY wrote {}", stolen.display());
+
+    // crmlens's own client gets the same answer.
+    let r = run(crmlens(tmp.path()).args([
+        "--dataset",
+        demo().to_str().unwrap(),
+        "--engine",
+        &cluster.url,
+        "sql",
+        &format!(
+            "copy (select email from customers) to '{}' stored as csv",
+            stolen.display()
+        ),
+    ]));
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("refused by the crmlens cluster"),
+        "{}",
+        r.stderr
+    );
+    assert!(!stolen.exists());
+}
