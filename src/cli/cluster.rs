@@ -48,6 +48,10 @@ pub struct SchedulerArgs {
     /// client and executor [default: CRMLENS_CLUSTER_SECRET, else none]
     #[arg(long, value_name = "PATH")]
     secret_file: Option<PathBuf>,
+    /// Seconds an executor may stay silent before it counts as lost: its tasks move to
+    /// another executor or, with none left, its jobs fail and their clients say so
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    executor_timeout: u64,
 }
 
 /// Start a Ballista executor that knows crmlens's SQL functions.
@@ -126,6 +130,7 @@ pub async fn scheduler(global: &GlobalArgs, args: SchedulerArgs) -> Result<u8> {
         port: args.port,
         external_host: args.external_host,
         secret: Secret::resolve(args.secret_file.as_deref())?,
+        executor_timeout: std::time::Duration::from_secs(args.executor_timeout),
     };
     eprintln!(
         "crmlens scheduler: listening on {}:{} (clients: --engine df://{}:{}){}",

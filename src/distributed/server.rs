@@ -75,6 +75,9 @@ pub struct SchedulerOptions {
     pub external_host: String,
     /// The secret every client and executor must present (none: bound to loopback only).
     pub secret: Option<Secret>,
+    /// How long an executor may go without asking for work before it counts as lost: its
+    /// tasks then run elsewhere, or, with no executor left, its jobs fail.
+    pub executor_timeout: Duration,
 }
 
 /// Runs a scheduler until the process is stopped.
@@ -98,6 +101,14 @@ pub async fn run_scheduler(options: &SchedulerOptions) -> Result<()> {
         bind_port: options.port,
         external_host: options.external_host.clone(),
         scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        // A pulling executor asks for work every 50 ms when idle and every 5 s when busy
+        // (Ballista's poll loop): one silent for the timeout is gone. Ballista's defaults
+        // (180 s, checked every 15 s, then 180 s more of waiting for a new executor) made a
+        // client wait minutes, or forever, for a job whose only executor had died.
+        executor_timeout_seconds: options.executor_timeout.as_secs().max(2),
+        expire_dead_executor_interval_seconds: (options.executor_timeout.as_secs() / 4).max(1),
+        // With no executor left, fail the jobs at once rather than wait for another.
+        no_executors_grace_period_seconds: 0,
         ..SchedulerConfig::default()
     };
     config.override_session_builder = Some(Arc::new(scheduler_session));

@@ -197,6 +197,18 @@ impl Cluster {
         }
     }
 
+    /// SIGKILL to the process `name`, as a crash would stop it.
+    pub fn kill(&mut self, name: &str) {
+        let at = self
+            .children
+            .iter()
+            .position(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no process {name}"));
+        let (_, mut child) = self.children.remove(at);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     /// SIGTERM to every process, then up to 15 s for them to exit; the rest are killed.
     /// Returns the processes that had to be killed.
     pub fn stop(&mut self) -> Vec<String> {

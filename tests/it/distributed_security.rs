@@ -285,3 +285,81 @@ fn distributed_cluster_refuses_plans_that_write_or_read_other_files() {
     );
     assert!(!stolen.exists());
 }
+
+/// Waits for `child` up to `limit`: its exit code and stderr, or None (then it is killed).
+fn wait_for(mut child: std::process::Child, limit: Duration) -> Option<(i32, String)> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return Some((status.code().unwrap_or(-1), stderr));
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn distributed_client_reports_a_lost_executor_in_bounded_time() {
+    let tmp = tempdir();
+    let mut cluster = Cluster::with(
+        tmp.path(),
+        Spec {
+            executors: 1,
+            scheduler_args: vec!["--executor-timeout".into(), "6".into()],
+            ..Spec::default()
+        },
+    );
+    // A query that keeps the executor busy far longer than the test waits.
+    let slow =
+        "select count(*) from order_items a join order_items b on a.quantity + b.quantity > 0";
+    let client = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmlens"))
+        .current_dir(tmp.path())
+        .env_remove("CRMLENS_CLUSTER_SECRET")
+        .args([
+            "--dataset",
+            demo().to_str().unwrap(),
+            "--engine",
+            &cluster.url,
+            "sql",
+            slow,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    cluster.kill("executor 1");
+    let killed = std::time::Instant::now();
+    let (code, stderr) =
+        wait_for(client, Duration::from_secs(120)).expect("the client still waits after 120 s");
+    let took = killed.elapsed();
+    eprintln!("the client reported the lost executor {took:?} after the kill");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the cluster lost the executors running the query"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(30), "{took:?}: {stderr}");
+
+    // A new executor takes the next query at once.
+    cluster.add_executor("executor 2", None, &[]);
+    let started = std::time::Instant::now();
+    let r = sql_with(
+        tmp.path(),
+        &cluster.url,
+        None,
+        "select count(*) from orders",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
