@@ -155,8 +155,24 @@ impl From<DataFusionError> for Error {
     /// query's fault and keeps only its own message: the rule's name would lead it.
     fn from(e: DataFusionError) -> Self {
         #[cfg(feature = "distributed")]
-        if let Some(message) = unsendable_table(&e.to_string()) {
-            return Error::Cluster(message);
+        {
+            let text = e.to_string();
+            if let Some(message) = unsendable_table(&text) {
+                return Error::Cluster(message);
+            }
+            if crate::distributed::auth::is_refusal(&text) {
+                return Error::Cluster(format!(
+                    "the cluster {}",
+                    crate::distributed::auth::REFUSED
+                ));
+            }
+            if text.contains(EXECUTORS_LOST) {
+                return Error::Cluster(format!(
+                    "the cluster lost the executors running the query (none asked the scheduler \
+                     for work within its --executor-timeout): start an executor and run the \
+                     command again ({text})"
+                ));
+            }
         }
         if let DataFusionError::Context(what, inner) = &e
             && what.starts_with("Optimizer rule ")
@@ -196,6 +212,10 @@ impl From<Error> for DataFusionError {
         }
     }
 }
+
+/// What Ballista's scheduler says of a job whose executors all died.
+#[cfg(feature = "distributed")]
+const EXECUTORS_LOST: &str = "all executors were lost";
 
 /// What the logical codec says of a table it cannot send, after the table's name.
 #[cfg(feature = "distributed")]

@@ -289,6 +289,10 @@ pub struct EngineConfig {
     /// [`EngineUrl`]).
     #[serde(deserialize_with = "engine_url")]
     pub url: Option<EngineUrl>,
+    /// File holding the cluster's shared secret, which a scheduler bound beyond loopback
+    /// demands of its clients (`crmlens scheduler --secret-file`); relative to this file.
+    /// The environment variable `CRMLENS_CLUSTER_SECRET` (the secret itself) takes precedence.
+    pub cluster_secret_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -376,6 +380,7 @@ impl Config {
                 &mut config.dataset,
                 &mut config.rfm.segments,
                 &mut config.clv.model_file,
+                &mut config.engine.cluster_secret_file,
             ] {
                 if let Some(rel) = p.as_ref().filter(|p| p.is_relative()) {
                     *p = Some(dir.join(rel));

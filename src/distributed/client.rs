@@ -7,6 +7,7 @@ use ballista::extension::{SessionConfigExt, SessionStateExt};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 
+use super::auth::Secret;
 use super::codec::codecs;
 use crate::{Error, Result, functions};
 
@@ -14,16 +15,26 @@ use crate::{Error, Result, functions};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `state` as a client of the scheduler at `host:port`: the same configuration and functions,
-/// with plans sent to the cluster through crmlens's codecs. Fails when nothing listens there,
-/// so that a wrong address is reported before any work starts.
-pub fn connect(state: SessionState, host: &str, port: u16) -> Result<SessionState> {
+/// with plans sent to the cluster through crmlens's codecs, and `secret` presented to the
+/// scheduler and the executors. Fails when nothing listens there, so that a wrong address is
+/// reported before any work starts.
+pub fn connect(
+    state: SessionState,
+    host: &str,
+    port: u16,
+    secret: Option<&Secret>,
+) -> Result<SessionState> {
     check_reachable(host, port)?;
     let (logical, physical) = codecs();
-    let config = state
+    let mut config = state
         .config()
         .clone()
         .with_ballista_logical_extension_codec(logical)
         .with_ballista_physical_extension_codec(physical);
+    if let Some(secret) = secret {
+        config =
+            config.with_ballista_override_create_grpc_client_endpoint(secret.endpoint_override());
+    }
     let state = SessionStateBuilder::new_from_existing(state)
         .with_config(config)
         .build();

@@ -5,6 +5,10 @@
 //! - [`server`]: the scheduler and executor processes (`crmlens scheduler`, `crmlens
 //!   executor`) and the in-process pair of [`server::start_standalone`], all with crmlens's
 //!   functions ([`crate::functions::register_all`]) and [`codec`]s.
+//! - [`auth`]: the cluster's shared secret, demanded by every server of a cluster bound
+//!   beyond loopback and presented by every client and executor.
+//! - [`guard`]: what a cluster refuses to run: plans that write files, and file scans outside
+//!   the executors' `--data-root` folders.
 //! - [`codec`]: what Ballista's own codecs cannot send: `as_of()` with its date, the CLV model
 //!   functions with their model, and in-memory tables.
 //!
@@ -15,6 +19,8 @@
 /// protobuf (de)serialisation recurses once per plan level, and crmlens's views nest deeply.
 pub const THREAD_STACK_SIZE: usize = 32 << 20;
 
+pub mod auth;
 pub mod client;
 pub mod codec;
+pub mod guard;
 pub mod server;

@@ -10,23 +10,35 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 
-use crate::config::EngineUrl;
+use crate::config::{EngineConfig, EngineUrl};
 use crate::{Error, Result};
 
-/// The session state for the configured engine URL: `state` itself with no URL, else `state`
+/// The session state for the configured engine: `state` itself with no URL, else `state`
 /// turned into a Ballista client of that cluster.
-pub fn for_url(state: SessionState, url: Option<&EngineUrl>) -> Result<SessionState> {
-    match url {
+pub fn for_engine(state: SessionState, engine: &EngineConfig) -> Result<SessionState> {
+    match &engine.url {
         None => Ok(state),
-        Some(url) => connect(state, url),
+        Some(url) => connect(state, url, engine),
     }
 }
 
+/// A client of the cluster at `url`, presenting the secret of `CRMLENS_CLUSTER_SECRET` or
+/// `[engine] cluster_secret_file`, if any.
 #[cfg(feature = "distributed")]
-fn connect(state: SessionState, url: &EngineUrl) -> Result<SessionState> {
+fn connect(state: SessionState, url: &EngineUrl, engine: &EngineConfig) -> Result<SessionState> {
     match url {
         EngineUrl::Cluster { host, port } => {
-            crate::distributed::client::connect(state, host, *port)
+            use crate::distributed::auth::Secret;
+            // The environment first: it is set for one run, the file for every run.
+            let secret = match Secret::from_env()? {
+                Some(secret) => Some(secret),
+                None => engine
+                    .cluster_secret_file
+                    .as_deref()
+                    .map(Secret::from_file)
+                    .transpose()?,
+            };
+            crate::distributed::client::connect(state, host, *port, secret.as_ref())
         }
         EngineUrl::Standalone => Err(Error::Cluster(
             "--engine standalone is started by the crmlens command line; a library caller \
@@ -38,7 +50,7 @@ fn connect(state: SessionState, url: &EngineUrl) -> Result<SessionState> {
 }
 
 #[cfg(not(feature = "distributed"))]
-fn connect(_state: SessionState, url: &EngineUrl) -> Result<SessionState> {
+fn connect(_state: SessionState, url: &EngineUrl, _engine: &EngineConfig) -> Result<SessionState> {
     Err(not_built(&url.to_string()))
 }
 

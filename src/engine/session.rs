@@ -167,7 +167,7 @@ pub fn session_state(config: &Config) -> Result<SessionState> {
         .with_runtime_env(runtime)
         .build();
     functions::register_all(&mut state)?;
-    super::remote::for_url(state, config.engine.url.as_ref())
+    super::remote::for_engine(state, &config.engine)
 }
 
 /// This process's spill folders, by base folder.

@@ -1,151 +1,16 @@
-//! A cluster of processes (feature `distributed`): the built `crmlens scheduler` and two
-//! `crmlens executor`s on free loopback ports; `crmlens sql` and `crmlens segment run` with
-//! `--engine` must print and write what they do locally. The processes are stopped with
-//! SIGTERM and, past a bounded wait, killed, also when an assertion fails.
+//! A cluster of processes (feature `distributed`, [`crate::cluster`]): the built `crmlens
+//! scheduler` and two `crmlens executor`s on free loopback ports; `crmlens sql` and `crmlens
+//! segment run` with `--engine` must print and write what they do locally.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+use crate::cluster::Cluster;
 use crate::common::{crmlens, demo, run, tempdir};
 use crate::distributed::{Cell, assert_same_members, assert_same_within, sorted};
 
-/// A port free right now on loopback.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16, what: &str, children: &mut Cluster) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        children.check_running();
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not listen on port {port} within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// The cluster's processes; dropping it stops them.
-struct Cluster {
-    children: Vec<(String, Child)>,
-    url: String,
-}
-
-impl Cluster {
-    fn start(dir: &Path) -> Cluster {
-        let bin = assert_cmd::cargo::cargo_bin("crmlens");
-        let scheduler_port = free_port();
-        let mut cluster = Cluster {
-            children: Vec::new(),
-            url: format!("df://127.0.0.1:{scheduler_port}"),
-        };
-        let spawn = |args: Vec<String>, log: &str| {
-            Command::new(&bin)
-                .args(&args)
-                .current_dir(dir)
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(dir.join(log)).unwrap())
-                .spawn()
-                .unwrap()
-        };
-        let child = spawn(
-            [
-                "scheduler",
-                "--bind-host",
-                "127.0.0.1",
-                "--external-host",
-                "127.0.0.1",
-                "--port",
-                &scheduler_port.to_string(),
-            ]
-            .map(String::from)
-            .to_vec(),
-            "scheduler.log",
-        );
-        cluster.children.push(("scheduler".into(), child));
-        wait_for_port(scheduler_port, "the scheduler", &mut cluster);
-        for n in 1..=2 {
-            let (flight, grpc) = (free_port(), free_port());
-            let work = dir.join(format!("work{n}"));
-            let child = spawn(
-                vec![
-                    "executor".into(),
-                    "--scheduler".into(),
-                    format!("127.0.0.1:{scheduler_port}"),
-                    "--bind-host".into(),
-                    "127.0.0.1".into(),
-                    "--external-host".into(),
-                    "127.0.0.1".into(),
-                    "--port".into(),
-                    flight.to_string(),
-                    "--grpc-port".into(),
-                    grpc.to_string(),
-                    "--concurrent-tasks".into(),
-                    "2".into(),
-                    "--work-dir".into(),
-                    work.to_str().unwrap().into(),
-                ],
-                &format!("executor{n}.log"),
-            );
-            cluster.children.push((format!("executor {n}"), child));
-            wait_for_port(flight, &format!("executor {n}"), &mut cluster);
-            wait_for_port(grpc, &format!("executor {n}"), &mut cluster);
-        }
-        cluster
-    }
-
-    /// Fails when a process has already exited.
-    fn check_running(&mut self) {
-        for (name, child) in &mut self.children {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("{name} exited early: {status}");
-            }
-        }
-    }
-
-    /// SIGTERM to every process, then up to 15 s for them to exit; the rest are killed.
-    /// Returns the processes that had to be killed.
-    fn stop(&mut self) -> Vec<String> {
-        for (_, child) in &self.children {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-        }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let mut killed = Vec::new();
-        for (name, mut child) in self.children.drain(..) {
-            loop {
-                match child.try_wait() {
-                    Ok(Some(_)) => break,
-                    _ if Instant::now() >= deadline => {
-                        let _ = child.kill();
-                        let _ = child.wait();
-                        killed.push(name);
-                        break;
-                    }
-                    _ => std::thread::sleep(Duration::from_millis(100)),
-                }
-            }
-        }
-        killed
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// `crmlens --format csv ARGS` on the demo dataset, locally or through `engine`.
-fn csv(dir: &Path, engine: Option<&str>, args: &[&str]) -> String {
+pub fn csv(dir: &Path, engine: Option<&str>, args: &[&str]) -> String {
     let mut cmd = crmlens(dir);
     cmd.args(["--dataset", demo().to_str().unwrap(), "--format", "csv"]);
     if let Some(url) = engine {

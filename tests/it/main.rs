@@ -28,11 +28,15 @@ mod cli_service_sla;
 mod cli_sql;
 mod cli_validate;
 mod cli_value;
+#[cfg(feature = "distributed")]
+mod cluster;
 mod common;
 #[cfg(feature = "distributed")]
 mod distributed;
 #[cfg(feature = "distributed")]
 mod distributed_cli;
+#[cfg(feature = "distributed")]
+mod distributed_security;
 mod docs;
 mod fixtures;
 mod import_fuzz;
