@@ -43,8 +43,35 @@ use super::guard::{DataRoots, GuardedEngine, RefuseWrites};
 use crate::{Error, Result, functions};
 
 /// The scheduler's session for a client's configuration: Ballista's (its optimizer rules and
-/// DataFusion's functions) with crmlens's functions, planning no job that writes files.
+/// DataFusion's functions) with crmlens's functions, planning no job that writes files, with
+/// Ballista's static planner.
+///
+/// Not its adaptive planner (AQE, on by default in Ballista 55): when a shuffle stage that
+/// feeds a partitioned hash join ends with no rows, its `PropagateEmptyExecRule` puts an
+/// `EmptyExec` in the stage's place but keeps the join whenever the join carries a projection
+/// (every join whose sides were swapped does); the join still needs its input hash-partitioned,
+/// so the replan puts a new exchange over the `EmptyExec`, a new stage that runs, ends empty
+/// and is replaced the same way, without end (the `ballista.planner.propagate_empty.enabled`
+/// switch is read by nothing). A left join to a CTE that is empty at run time is enough, as in
+/// `campaign_effectiveness` when no member is pending.
+///
+/// And no dynamic filters of joins: the static planner chooses join sides again when a stage's
+/// inputs are known, and swapping a hash join whose dynamic filter is built fails
+/// ("Cannot swap HashJoinExec inputs after dynamic filters have been constructed"), an error
+/// the scheduler only logs, leaving the job waiting forever.
+///
+/// And hash joins, as on one machine, rather than the sort-merge joins Ballista's client
+/// settings ask for (they spill, hash joins do not): DataFusion 55's sort-merge join fails a
+/// left join with a filter on a column declared non-null ("Column 'occurred_at' is declared
+/// as non-nullable but contains null values", `manager_kpis`; the same locally with
+/// `prefer_hash_join = false`).
+///
+/// Set here, after the client's settings, so that no client can turn them back.
 fn scheduler_session(config: SessionConfig) -> datafusion::error::Result<SessionState> {
+    let mut config = config.with_ballista_adaptive_query_planner(false);
+    let optimizer = &mut config.options_mut().optimizer;
+    optimizer.enable_join_dynamic_filter_pushdown = false;
+    optimizer.prefer_hash_join = true;
     let state = default_session_builder(config)?;
     let mut state = SessionStateBuilder::new_from_existing(state)
         .with_physical_optimizer_rule(Arc::new(RefuseWrites))

@@ -351,9 +351,6 @@ impl Engine {
         if self.config.scope.is_some() {
             scope::check_statement(&plan)?;
         }
-        if self.config.engine.url.is_some() {
-            remote::check_plan(&plan)?;
-        }
         self.ctx
             .execute_logical_plan(plan)
             .await

@@ -6,9 +6,7 @@
 //! `distributed` cargo feature. Built without it, asking for a cluster is an error that says
 //! how to rebuild, never a silent local run.
 
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::LogicalPlan;
 
 use crate::config::{EngineConfig, EngineUrl};
 use crate::{Error, Result};
@@ -61,38 +59,4 @@ pub fn not_built(what: &str) -> Error {
         "{what}: this crmlens was built without the `distributed` feature, so it cannot run on \
          a Ballista cluster; rebuild with `cargo build --release --features distributed`"
     ))
-}
-
-/// Built-in views that do not run on a Ballista cluster yet, with why.
-const NOT_ON_A_CLUSTER: &[(&str, &str)] = &[(
-    "campaign_effectiveness",
-    "on Ballista 55 some of its column combinations (e.g. roi with window_complete) start a \
-     job that never finishes",
-)];
-
-/// Refuses, before anything runs, a cluster plan that reads a view of [`NOT_ON_A_CLUSTER`]:
-/// a clear error rather than a job that never ends, and no silent local run either.
-pub fn check_plan(plan: &LogicalPlan) -> Result<()> {
-    let mut refused = None;
-    plan.apply_with_subqueries(|node| {
-        // A view is inlined by the SQL planner under an alias of its name.
-        let read = match node {
-            LogicalPlan::TableScan(scan) => Some(scan.table_name.table()),
-            LogicalPlan::SubqueryAlias(alias) => Some(alias.alias.table()),
-            _ => None,
-        };
-        if let Some(read) = read
-            && let Some(entry) = NOT_ON_A_CLUSTER.iter().find(|(name, _)| read == *name)
-        {
-            refused = Some(*entry);
-            return Ok(TreeNodeRecursion::Stop);
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })?;
-    match refused {
-        Some((name, why)) => Err(Error::NotSupported(format!(
-            "`{name}` on a cluster: {why}; run it without --engine (and without `[engine] url`)"
-        ))),
-        None => Ok(()),
-    }
 }
