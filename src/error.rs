@@ -160,11 +160,8 @@ impl From<DataFusionError> for Error {
             if let Some(message) = unsendable_table(&text) {
                 return Error::Cluster(message);
             }
-            if crate::distributed::auth::is_refusal(&text) {
-                return Error::Cluster(format!(
-                    "the cluster {}",
-                    crate::distributed::auth::REFUSED
-                ));
+            if is_secret_refusal(&text) {
+                return Error::Cluster(format!("the cluster {SECRET_REFUSED}"));
             }
             if text.contains(EXECUTORS_LOST) {
                 return Error::Cluster(format!(
@@ -211,6 +208,19 @@ impl From<Error> for DataFusionError {
             other => DataFusionError::External(Box::new(other)),
         }
     }
+}
+
+/// What a scheduler or executor with a cluster secret tells a request without it
+/// (`distributed::auth`).
+#[cfg(feature = "distributed")]
+pub const SECRET_REFUSED: &str = "refused by the crmlens cluster: missing or wrong cluster secret \
+     (clients: CRMLENS_CLUSTER_SECRET or `[engine] cluster_secret_file`; executors: \
+     --secret-file or CRMLENS_CLUSTER_SECRET; the same secret as the scheduler's)";
+
+/// Whether an error is a cluster's refusal for want of the secret.
+#[cfg(feature = "distributed")]
+pub fn is_secret_refusal(error: &str) -> bool {
+    error.contains("missing or wrong cluster secret")
 }
 
 /// What Ballista's scheduler says of a job whose executors all died.

@@ -33,9 +33,8 @@ const MIN_SECRET_LEN: usize = 16;
 const TOKEN_PRODUCT: &str = "crmlens-cluster/";
 
 /// What a refused request is told (and, through the client, the user).
-pub const REFUSED: &str = "refused by the crmlens cluster: missing or wrong cluster secret \
-     (clients: CRMLENS_CLUSTER_SECRET or `[engine] cluster_secret_file`; executors: \
-     --secret-file or CRMLENS_CLUSTER_SECRET; the same secret as the scheduler's)";
+/// (Defined with the error kinds, the lowest layer, which recognises it in a client's errors.)
+pub const REFUSED: &str = crate::error::SECRET_REFUSED;
 
 /// A cluster's shared secret, kept as the token derived from it.
 #[derive(Clone)]
@@ -165,7 +164,7 @@ pub fn check_bind(what: &str, bind_host: &str, secret: Option<&Secret>) -> Resul
 /// Whether `error` (as text, the way Ballista passes gRPC errors on) is a refusal of the
 /// cluster secret.
 pub fn is_refusal(error: &str) -> bool {
-    error.contains("missing or wrong cluster secret")
+    crate::error::is_secret_refusal(error)
 }
 
 #[cfg(test)]
