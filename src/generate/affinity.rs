@@ -10,9 +10,7 @@
 //! comes from the customer's own cross-sell stream, apart from the main one: planting changes
 //! the amounts of the baskets it adds to and nothing else.
 
-use super::customer::{Cust, Item, line};
-use super::rng::Rng;
-use super::world::{CATEGORIES, World};
+use super::world::CATEGORIES;
 
 /// Who a planted affinity applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,45 +61,11 @@ pub fn stream(index: u64) -> u64 {
 }
 
 /// A category's index in [`CATEGORIES`].
-fn category(name: &str) -> usize {
+pub fn category(name: &str) -> usize {
     CATEGORIES
         .iter()
         .position(|c| c.0 == name)
         .unwrap_or_else(|| panic!("{name} is not a category"))
-}
-
-/// Adds the cross-sell lines the planted affinities call for to the basket `items[start..]`;
-/// returns the amount they add, in cents.
-pub fn cross_sell(w: &World, c: &Cust, rng: &mut Rng, items: &mut Vec<Item>, start: usize) -> i64 {
-    let drawn = items.len();
-    let mut amount = 0;
-    for rule in &CROSS_SELL {
-        let applies = match rule.buyers {
-            Buyers::Everyone => true,
-            Buyers::Persons => !c.org,
-            Buyers::Organisations => c.org,
-        };
-        if !applies {
-            continue;
-        }
-        let (from, to) = (category(rule.from), category(rule.to));
-        let in_basket = |cat: usize, i: &Item| w.products[i.product as usize].category == cat;
-        let largest = items[start..drawn]
-            .iter()
-            .filter(|i| in_basket(from, i))
-            .map(|i| i.qty * i.price)
-            .max();
-        let Some(largest) = largest else { continue };
-        if items[start..].iter().any(|i| in_basket(to, i)) || !rng.chance(rule.chance) {
-            continue;
-        }
-        let cents = largest as f64 * rng.uniform(0.3, 0.8);
-        if let Some(item) = line(w, c, rng, to, cents) {
-            amount += item.qty * item.price;
-            items.push(item);
-        }
-    }
-    amount
 }
 
 #[cfg(test)]

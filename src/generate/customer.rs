@@ -387,9 +387,43 @@ pub fn basket(
     if only.is_none()
         && let Some(cross) = s.cross_sell.as_mut()
     {
-        amount += affinity::cross_sell(w, c, cross, &mut s.items, start);
+        amount += cross_sell(w, c, cross, &mut s.items, start);
     }
     ((start as u32, (s.items.len() - start) as u32), amount)
+}
+
+/// Adds the cross-sell lines the planted affinities ([`affinity::CROSS_SELL`]) call for to the basket `items[start..]`;
+/// returns the amount they add, in cents.
+fn cross_sell(w: &World, c: &Cust, rng: &mut Rng, items: &mut Vec<Item>, start: usize) -> i64 {
+    let drawn = items.len();
+    let mut amount = 0;
+    for rule in &affinity::CROSS_SELL {
+        let applies = match rule.buyers {
+            affinity::Buyers::Everyone => true,
+            affinity::Buyers::Persons => !c.org,
+            affinity::Buyers::Organisations => c.org,
+        };
+        if !applies {
+            continue;
+        }
+        let (from, to) = (affinity::category(rule.from), affinity::category(rule.to));
+        let in_basket = |cat: usize, i: &Item| w.products[i.product as usize].category == cat;
+        let largest = items[start..drawn]
+            .iter()
+            .filter(|i| in_basket(from, i))
+            .map(|i| i.qty * i.price)
+            .max();
+        let Some(largest) = largest else { continue };
+        if items[start..].iter().any(|i| in_basket(to, i)) || !rng.chance(rule.chance) {
+            continue;
+        }
+        let cents = largest as f64 * rng.uniform(0.3, 0.8);
+        if let Some(item) = line(w, c, rng, to, cents) {
+            amount += item.qty * item.price;
+            items.push(item);
+        }
+    }
+    amount
 }
 
 /// One order line of category `cat` worth about `line_cents`: a popular product (skewed
